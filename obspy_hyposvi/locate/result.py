@@ -1,0 +1,98 @@
+"""The outcome of locating one event, in the compute layer's units (km, s)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["ConfidenceEllipsoid", "LocationResult"]
+
+
+@dataclass(frozen=True)
+class ConfidenceEllipsoid:
+    """Confidence ellipsoid of the hypocentre, QuakeML conventions, lengths in km.
+
+    Parameters
+    ----------
+    semi_major_km, semi_minor_km, semi_intermediate_km
+        Semi-axis lengths at ``confidence_level``.
+    major_azimuth_deg
+        Azimuth of the major axis, clockwise from north, degrees in [0, 360).
+    major_plunge_deg
+        Plunge of the major axis below horizontal, degrees in [0, 90].
+    major_rotation_deg
+        Rotation of the intermediate axis about the major axis (QuakeML
+        ``majorAxisRotation``), degrees.
+    confidence_level
+        Percent, e.g. 68.27.
+    """
+
+    semi_major_km: float
+    semi_minor_km: float
+    semi_intermediate_km: float
+    major_azimuth_deg: float
+    major_plunge_deg: float
+    major_rotation_deg: float
+    confidence_level: float
+
+
+@dataclass(frozen=True, eq=False)
+class LocationResult:
+    """Posterior summary of one event.
+
+    Parameters
+    ----------
+    event_id
+        As in the :class:`~obspy_hyposvi.locate.observations.Observations`.
+    hypocentre_xyz_km
+        ``(3,)`` maximum a-posteriori hypocentre (KDE peak of the dominant cluster), km.
+    covariance_km2
+        ``(3, 3)`` covariance of the dominant cluster, km^2 (x east, y north, z down).
+    origin_time_s
+        Origin time, s after the observations' reference time.
+    origin_time_uncertainty_s
+        Origin-time standard error, s (1.4826 * MAD of per-pick origin times, divided by
+        sqrt(n_picks) is *not* applied: it is the spread of the per-pick estimates).
+    ellipsoid
+        Confidence ellipsoid at ``confidence_level``.
+    horizontal_uncertainty_km
+        ``(max, min, azimuth_of_max_deg)`` horizontal ellipse at ``confidence_level``.
+    confidence_level
+        Percent used for all errors of this result.
+    travel_time_s, residual_s, weight
+        ``(n_picks,)`` predicted travel time, observed minus predicted arrival, and the weight
+        (0 for picks not used, 1 otherwise), in the observations' order.
+    takeoff_deg
+        ``(n_picks,)`` take-off angle at the source, degrees from downward vertical.
+    particles_xyz_km
+        ``(n_particles, 3)`` final SVGD particles, km.
+    cluster_mask
+        ``(n_particles,)`` True for particles in the dominant cluster.
+    extra
+        Scalar diagnostics (n_particles, n_epochs, cluster_fraction, kde_bandwidth_km...).
+    """
+
+    event_id: str
+    hypocentre_xyz_km: np.ndarray
+    covariance_km2: np.ndarray
+    origin_time_s: float
+    origin_time_uncertainty_s: float
+    ellipsoid: ConfidenceEllipsoid
+    horizontal_uncertainty_km: tuple[float, float, float]
+    confidence_level: float
+    travel_time_s: np.ndarray
+    residual_s: np.ndarray
+    weight: np.ndarray
+    takeoff_deg: np.ndarray
+    particles_xyz_km: np.ndarray
+    cluster_mask: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def rms_s(self) -> float:
+        """Weighted root-mean-square residual of the used picks, s."""
+        w = np.asarray(self.weight, dtype=float)
+        if w.sum() <= 0:
+            return float("nan")
+        return float(np.sqrt(np.sum(w * self.residual_s**2) / w.sum()))
