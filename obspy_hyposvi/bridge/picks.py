@@ -1,0 +1,564 @@
+"""ObsPy picks and stations -> :class:`~obspy_hyposvi.locate.observations.Observations`.
+
+This module owns the step from a user's ObsPy ``Event`` and ``Inventory`` to the plain float64
+arrays the compute layer sees, and everything that can go wrong on the way (DESIGN.md section 8):
+
+- station coordinates at the pick time, with a station-level fallback when the inventory lacks
+  the picked channel (one :class:`~obspy_hyposvi.errors.HypoSVIWarning` per station);
+- pick uncertainties from ``time_errors`` with a configurable default when unknown;
+- phase names mapped to the P and S travel-time models;
+- picks without a usable station, phase or time, and duplicate picks, left out and reported as
+  :class:`Skipped` records (and logged), never silently.
+
+Units change here: station elevation and local depth (m) become ``z_km`` (km, down) through
+:class:`~obspy_hyposvi.geo.Projection`, and pick times (``UTCDateTime``) become float64 seconds
+after a per-event reference time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import obspy
+from obspy import Catalog, Inventory, UTCDateTime
+from obspy.core.event import Event, Pick
+
+from ..errors import HypoSVIWarning, InputError, InsufficientPicksError
+from ..geo import Projection
+from ..locate.observations import PHASE_INDEX, Observations
+
+__all__ = [
+    "PickConfig",
+    "Skipped",
+    "observations_from_event",
+    "projection_for",
+    "read_catalog",
+    "read_inventory",
+    "station_coordinates",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Confidence level (percent) of a one-standard-deviation Gaussian interval.
+_ONE_SIGMA_PERCENT = 68.27
+
+
+@dataclass(frozen=True, kw_only=True)
+class PickConfig:
+    """How picks are turned into observations.
+
+    Parameters
+    ----------
+    default_sigma_s
+        Pick uncertainty (one standard deviation), s, used when a pick has none or a negative
+        one. 0.1 s is a typical analyst P-pick error at local distances.
+    min_sigma_s
+        Floor on pick uncertainties, s: a stated 0 s (or a few ms) would let one pick dominate
+        the likelihood; the travel-time model is not that accurate anyway.
+    min_picks
+        Fewest usable picks to locate an event: 4 unknowns (x, y, z, origin time).
+    max_time_from_median_s
+        Picks further than this from the median pick time of their event, s, are taken as
+        corrupt (wrong day, wrong event) and left out.
+    p_phases, s_phases
+        Phase hints that use the P and the S travel-time model (exact, case-sensitive match
+        after stripping blanks). Anything else is left out and reported.
+    skip_rejected
+        Leave out picks whose ``evaluation_status`` is ``"rejected"``.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> cfg = PickConfig(default_sigma_s=0.2)
+    >>> dataclasses.replace(cfg, min_picks=6).min_picks
+    6
+    """
+
+    default_sigma_s: float = 0.1
+    min_sigma_s: float = 0.01
+    min_picks: int = 4
+    max_time_from_median_s: float = 3600.0
+    p_phases: tuple[str, ...] = ("P", "Pg", "Pn", "Pb", "p")
+    s_phases: tuple[str, ...] = ("S", "Sg", "Sn", "Sb", "s")
+    skip_rejected: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("default_sigma_s", "min_sigma_s", "max_time_from_median_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"PickConfig.{name}={value!r}: must be a finite number > 0")
+        if self.default_sigma_s < self.min_sigma_s:
+            raise ValueError(
+                f"PickConfig.default_sigma_s={self.default_sigma_s!r} is below "
+                f"min_sigma_s={self.min_sigma_s!r}: raise it or lower min_sigma_s"
+            )
+        if not isinstance(self.min_picks, int) or self.min_picks < 1:
+            raise ValueError(f"PickConfig.min_picks={self.min_picks!r}: must be an integer >= 1")
+        # tuples keep the config hashable and immutable; a bare string would be iterated by char
+        for name in ("p_phases", "s_phases"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"PickConfig.{name}={value!r}: must be a tuple of phase names")
+            object.__setattr__(self, name, tuple(value))
+        both = set(self.p_phases) & set(self.s_phases)
+        if both:
+            raise ValueError(f"phase names {sorted(both)} are in both p_phases and s_phases")
+
+    def phase_model(self, phase_hint: str | None) -> str | None:
+        """Return ``"P"``, ``"S"`` or None (not locatable) for a pick's phase hint."""
+        if phase_hint is None:
+            return None
+        name = str(phase_hint).strip()
+        if name in self.p_phases:
+            return "P"
+        if name in self.s_phases:
+            return "S"
+        return None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A pick left out of the observations, and why.
+
+    Parameters
+    ----------
+    pick_id
+        Resource id of the pick.
+    station
+        ``NET.STA.LOC.CHA`` of the pick ("" when it names none).
+    reason
+        Human-readable reason, e.g. ``"station AK.XYZ not in inventory at 2018-11-30T17:29:35"``.
+    """
+
+    pick_id: str
+    station: str
+    reason: str
+
+
+def read_catalog(path: str | Path, format: str | None = None) -> Catalog:
+    """Read an event file with ObsPy, turning any failure into an :class:`InputError`.
+
+    Parameters
+    ----------
+    path
+        QuakeML, SC3ML or any format :func:`obspy.read_events` knows.
+    format
+        ObsPy format name; None lets ObsPy guess.
+
+    Returns
+    -------
+    obspy.Catalog
+
+    Notes
+    -----
+    SeisComP XML (SC3ML/SCML): ObsPy converts it to QuakeML through an XSLT that keeps only
+    the picks referenced by an arrival of some origin. Picks that no origin uses are not read,
+    so export them attached to an origin.
+
+    Examples
+    --------
+    >>> read_catalog("/nonexistent/picks.xml")
+    Traceback (most recent call last):
+    ...
+    obspy_hyposvi.errors.InputError: cannot read catalogue /nonexistent/picks.xml: file not found
+    """
+    return _read(obspy.read_events, "catalogue", path, format)
+
+
+def read_inventory(path: str | Path, format: str | None = None) -> Inventory:
+    """Read a station file with ObsPy, turning any failure into an :class:`InputError`.
+
+    Parameters
+    ----------
+    path
+        StationXML or any format :func:`obspy.read_inventory` knows.
+    format
+        ObsPy format name; None lets ObsPy guess.
+
+    Returns
+    -------
+    obspy.Inventory
+
+    Examples
+    --------
+    >>> read_inventory("/nonexistent/stations.xml")
+    Traceback (most recent call last):
+    ...
+    obspy_hyposvi.errors.InputError: cannot read inventory /nonexistent/stations.xml: file not found
+    """
+    return _read(obspy.read_inventory, "inventory", path, format)
+
+
+def _read(reader, what: str, path: str | Path, format: str | None):
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"cannot read {what} {path}: file not found")
+    kwargs = {} if format is None else {"format": format}
+    try:
+        return reader(str(path), **kwargs)
+    except Exception as exc:  # ObsPy's readers raise anything from TypeError to lxml errors
+        raise InputError(
+            f"cannot read {what} {path}: {type(exc).__name__}: {exc}"
+            " (check the file and pass format= if ObsPy cannot guess it)"
+        ) from exc
+
+
+def station_coordinates(
+    inventory: Inventory, seed_id: str, time: UTCDateTime | None = None
+) -> tuple[dict[str, float], str] | None:
+    """Coordinates of the sensor that recorded a pick, with a station-level fallback.
+
+    Parameters
+    ----------
+    inventory
+        Station metadata.
+    seed_id
+        ``NET.STA.LOC.CHA`` of the pick.
+    time
+        Pick time: the station and channel epochs active then are used. None: any epoch.
+
+    Returns
+    -------
+    tuple or None
+        ``(coordinates, source)`` with ``coordinates`` holding ``latitude``, ``longitude``
+        (deg), ``elevation`` and ``local_depth`` (m), and ``source`` one of ``"channel"``
+        (exact match), ``"location"`` (another channel of the same location code) or
+        ``"station"`` (station-level coordinates); None when no ``NET.STA`` is active at
+        ``time``.
+
+    Examples
+    --------
+    >>> from obspy import read_inventory
+    >>> inv = read_inventory()  # ObsPy's example inventory
+    >>> coords, source = station_coordinates(inv, "GR.FUR..XYZ")
+    >>> source, coords["latitude"]
+    ('location', 48.162899)
+    """
+    try:
+        # exact NET.STA.LOC.CHA; ObsPy raises a bare Exception for no (or an ambiguous) match
+        coords = inventory.get_coordinates(seed_id, time)
+        return _clean(coords), "channel"
+    except Exception:
+        pass
+    parts = seed_id.split(".")
+    if len(parts) != 4:
+        return None
+    net, sta, loc, _ = parts
+    for network in inventory:
+        if network.code != net or not network.is_active(time=time):
+            continue
+        for station in network:
+            if station.code != sta or not station.is_active(time=time):
+                continue
+            # a channel at the same location code carries the sensor's own depth and position
+            for channel in station:
+                if (channel.location_code == loc and channel.is_active(time=time)
+                        and channel.latitude is not None and channel.longitude is not None):
+                    return _clean({"latitude": channel.latitude, "longitude": channel.longitude,
+                                   "elevation": channel.elevation,
+                                   "local_depth": channel.depth}), "location"
+            if station.latitude is not None and station.longitude is not None:
+                # station-level coordinates describe the surface: local depth 0 m
+                return _clean({"latitude": station.latitude, "longitude": station.longitude,
+                               "elevation": station.elevation, "local_depth": 0.0}), "station"
+    return None
+
+
+def _clean(coords: dict[str, Any]) -> dict[str, float]:
+    """Float coordinates; a missing elevation or local depth counts as 0 m."""
+    return {
+        "latitude": float(coords["latitude"]),
+        "longitude": float(coords["longitude"]),
+        "elevation": float(coords.get("elevation") or 0.0),
+        "local_depth": float(coords.get("local_depth") or 0.0),
+    }
+
+
+def _seed_id(pick: Pick) -> str:
+    wid = pick.waveform_id
+    if wid is None:
+        return ""
+    return ".".join(code or "" for code in (wid.network_code, wid.station_code,
+                                            wid.location_code, wid.channel_code))
+
+
+def _station_id(seed_id: str) -> str:
+    """``NET.STA`` of a SEED id: duplicates and station counts are per station."""
+    return ".".join(seed_id.split(".")[:2])
+
+
+def _pick_sigma_s(pick: Pick) -> float | None:
+    """One-sigma pick uncertainty, s, or None when unknown (missing, negative, non-finite)."""
+    errors = pick.time_errors
+    if errors is None:
+        return None
+    value = errors.uncertainty
+    if value is None:
+        # an asymmetric interval: its half-width is the best symmetric summary
+        bounds = [v for v in (errors.lower_uncertainty, errors.upper_uncertainty) if v is not None]
+        value = sum(bounds) / len(bounds) if bounds else None
+    if value is None or not math.isfinite(value) or value < 0:
+        return None
+    level = errors.confidence_level
+    if level is not None and 0 < level < 100 and abs(level - _ONE_SIGMA_PERCENT) > 0.5:
+        # a stated confidence level (e.g. 95 %) is converted to one standard deviation
+        value /= statistics.NormalDist().inv_cdf(0.5 + level / 200.0)
+    return float(value)
+
+
+def _finite_time(pick: Pick) -> UTCDateTime | None:
+    time = pick.time
+    if time is None:
+        return None
+    try:
+        return time if math.isfinite(float(time.timestamp)) else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+@dataclass
+class _Candidate:
+    index: int
+    pick: Pick
+    seed_id: str
+    phase: str
+    time: UTCDateTime
+    sigma_s: float | None
+    xyz_km: tuple[float, float, float]
+
+
+def observations_from_event(
+    event: Event,
+    inventory: Inventory,
+    projection: Projection,
+    config: PickConfig | None = None,
+) -> tuple[Observations, list[Skipped]]:
+    """Usable picks of one event as observations in the local frame.
+
+    Parameters
+    ----------
+    event
+        Event with picks; never modified.
+    inventory
+        Station metadata for the picked stations.
+    projection
+        Local frame (km, x east, y north, z down).
+    config
+        Pick handling; None uses :class:`PickConfig` defaults.
+
+    Returns
+    -------
+    observations
+        Usable picks in the event's pick order; ``arrival_s`` is float64 seconds after
+        ``reference_time``, the earliest usable pick time (a ``UTCDateTime``).
+    skipped
+        One record per pick left out: no or unknown phase hint, no time, time more than
+        ``max_time_from_median_s`` from the event's median pick time, rejected, station not in
+        the inventory at the pick time, or duplicate of a kept pick (same ``NET.STA`` and phase
+        model; the one with the smallest known uncertainty, then the first, is kept).
+
+    Raises
+    ------
+    InsufficientPicksError
+        Fewer than ``config.min_picks`` usable picks remain.
+
+    Warns
+    -----
+    HypoSVIWarning
+        Once per station whose picked channel is not in the inventory (station-level
+        coordinates used), and once per event whose picks lack an uncertainty
+        (``default_sigma_s`` used).
+
+    Examples
+    --------
+    >>> from obspy import read_inventory, UTCDateTime
+    >>> from obspy.core.event import Event, Pick, WaveformStreamID
+    >>> inv = read_inventory()
+    >>> t = UTCDateTime(2015, 1, 1)
+    >>> picks = [Pick(time=t + dt, phase_hint=ph, time_errors={"uncertainty": 0.05},
+    ...               waveform_id=WaveformStreamID(seed_string=sid))
+    ...          for dt, ph, sid in [(1.0, "P", "GR.FUR..LHZ"), (1.8, "S", "GR.FUR..LHN"),
+    ...                              (2.0, "Pg", "BW.RJOB..EHZ"), (3.5, "Sg", "BW.RJOB..EHZ"),
+    ...                              (4.0, "PKP", "BW.RJOB..EHZ")]]
+    >>> proj = Projection("EPSG:32632")
+    >>> obs, skipped = observations_from_event(Event(picks=picks), inv, proj)
+    >>> obs.n_picks, obs.arrival_s.tolist(), [s.reason for s in skipped]
+    (4, [0.0, 0.8, 1.0, 2.5], ["phase hint 'PKP' is not a P or S phase"])
+    """
+    config = PickConfig() if config is None else config
+    event_id = str(event.resource_id)
+    skipped: list[Skipped] = []
+
+    def skip(pick: Pick, seed_id: str, reason: str) -> None:
+        skipped.append(Skipped(str(pick.resource_id), seed_id, reason))
+        logger.info("event %s: pick %s (%s) left out: %s", event_id, pick.resource_id,
+                    seed_id or "no station", reason)
+
+    times = [t for t in (_finite_time(p) for p in event.picks) if t is not None]
+    median_time = None
+    if times:
+        epoch = times[0]
+        # median of offsets in float64 seconds from one pick: never epoch seconds as floats
+        median_time = epoch + float(np.median([t - epoch for t in times]))
+
+    candidates: list[_Candidate] = []
+    warned_stations: set[str] = set()
+    for index, pick in enumerate(event.picks):
+        seed_id = _seed_id(pick)
+        phase = config.phase_model(pick.phase_hint)
+        if phase is None:
+            reason = ("no phase hint" if not pick.phase_hint
+                      else f"phase hint {pick.phase_hint!r} is not a P or S phase")
+            skip(pick, seed_id, reason)
+            continue
+        if config.skip_rejected and pick.evaluation_status == "rejected":
+            skip(pick, seed_id, "pick evaluation status is 'rejected'")
+            continue
+        time = _finite_time(pick)
+        if time is None:
+            skip(pick, seed_id, "pick has no valid time")
+            continue
+        offset_s = abs(time - median_time)
+        if offset_s > config.max_time_from_median_s:
+            skip(pick, seed_id, f"pick time {time} is {offset_s:.0f} s from the event's median "
+                                f"pick time {median_time} (limit "
+                                f"{config.max_time_from_median_s:g} s)")
+            continue
+        if not seed_id.strip("."):
+            skip(pick, seed_id, "pick names no station (waveform_id missing)")
+            continue
+        found = station_coordinates(inventory, seed_id, time)
+        if found is None:
+            skip(pick, seed_id, f"station {_station_id(seed_id)} not in the inventory at {time}")
+            continue
+        coords, source = found
+        station = _station_id(seed_id)
+        if source != "channel" and station not in warned_stations:
+            warned_stations.add(station)
+            warnings.warn(
+                f"event {event_id}: channel {seed_id} is not in the inventory at {time}; "
+                f"using the {'same-location channel' if source == 'location' else 'station'} "
+                f"coordinates of {station} for its picks",
+                HypoSVIWarning, stacklevel=2,
+            )
+        x_km, y_km, z_km = projection.to_xyz_km(
+            coords["longitude"], coords["latitude"],
+            elevation_m=coords["elevation"], local_depth_m=coords["local_depth"],
+        )
+        candidates.append(_Candidate(index, pick, seed_id, phase, time, _pick_sigma_s(pick),
+                                     (float(x_km), float(y_km), float(z_km))))
+
+    kept = _drop_duplicates(candidates, skip)
+
+    if len(kept) < config.min_picks:
+        raise InsufficientPicksError(
+            f"event {event_id}: {len(kept)} usable picks of {len(event.picks)} "
+            f"({len(skipped)} left out), at least {config.min_picks} needed"
+            + (f"; first reason: {skipped[0].reason}" if skipped else "")
+        )
+
+    n_default = sum(c.sigma_s is None for c in kept)
+    if n_default:
+        warnings.warn(
+            f"event {event_id}: {n_default} of {len(kept)} picks have no usable time "
+            f"uncertainty; using default_sigma_s={config.default_sigma_s:g} s for them",
+            HypoSVIWarning, stacklevel=2,
+        )
+
+    reference = min(c.time for c in kept)
+    sigma_s = [max(config.default_sigma_s if c.sigma_s is None else c.sigma_s,
+                   config.min_sigma_s) for c in kept]
+    observations = Observations(
+        event_id=event_id,
+        station_xyz_km=np.array([c.xyz_km for c in kept], dtype=np.float64),
+        phase_idx=np.array([PHASE_INDEX[c.phase] for c in kept], dtype=np.int64),
+        # UTCDateTime difference is exact (integer ns) and comes back as a float64
+        arrival_s=np.array([c.time - reference for c in kept], dtype=np.float64),
+        sigma_s=np.array(sigma_s, dtype=np.float64),
+        pick_ids=[str(c.pick.resource_id) for c in kept],
+        station_ids=[_station_id(c.seed_id) for c in kept],
+        phase_hints=[str(c.pick.phase_hint).strip() for c in kept],
+        reference_time=reference,
+    )
+    return observations, skipped
+
+
+def _drop_duplicates(candidates: list[_Candidate], skip) -> list[_Candidate]:
+    """Keep one pick per (NET.STA, phase model), in the original pick order."""
+    best: dict[tuple[str, str], _Candidate] = {}
+    for cand in candidates:
+        key = (_station_id(cand.seed_id), cand.phase)
+        if key not in best or _rank(cand) < _rank(best[key]):
+            best[key] = cand
+    kept_ids = {id(c) for c in best.values()}
+    for cand in candidates:
+        if id(cand) not in kept_ids:
+            winner = best[(_station_id(cand.seed_id), cand.phase)]
+            skip(cand.pick, cand.seed_id,
+                 f"duplicate {cand.phase} pick at {_station_id(cand.seed_id)}; "
+                 f"pick {winner.pick.resource_id} kept")
+    return [c for c in candidates if id(c) in kept_ids]
+
+
+def _rank(cand: _Candidate) -> tuple[int, float, int]:
+    """Sort key: a known uncertainty beats an unknown one, then smaller, then earlier."""
+    if cand.sigma_s is None:
+        return (1, 0.0, cand.index)
+    return (0, cand.sigma_s, cand.index)
+
+
+def projection_for(catalog: Catalog | Event | Iterable[Event],
+                   inventory: Inventory) -> Projection:
+    """UTM projection for the zone at the centre of the picked stations.
+
+    Parameters
+    ----------
+    catalog
+        Events whose picks name the stations (an ``Event`` is taken as a one-event catalogue).
+    inventory
+        Station metadata.
+
+    Returns
+    -------
+    Projection
+
+    Raises
+    ------
+    InputError
+        No picked station is in the inventory.
+
+    Examples
+    --------
+    >>> from obspy import read_inventory, UTCDateTime
+    >>> from obspy.core.event import Event, Pick, WaveformStreamID
+    >>> pick = Pick(time=UTCDateTime(2015, 1, 1), phase_hint="P",
+    ...             waveform_id=WaveformStreamID(seed_string="GR.FUR..LHZ"))
+    >>> projection_for(Event(picks=[pick]), read_inventory()).crs
+    'EPSG:32632'
+    """
+    events = [catalog] if isinstance(catalog, Event) else list(catalog)
+    positions: dict[str, tuple[float, float]] = {}
+    for event in events:
+        for pick in event.picks:
+            seed_id = _seed_id(pick)
+            station = _station_id(seed_id)
+            if not seed_id.strip(".") or station in positions:
+                continue
+            found = station_coordinates(inventory, seed_id, _finite_time(pick))
+            if found is not None:
+                positions[station] = (found[0]["longitude"], found[0]["latitude"])
+    if not positions:
+        raise InputError(
+            f"cannot choose a projection: none of the stations picked in {len(events)} events "
+            "is in the inventory (check network/station codes of the picks)"
+        )
+    lon, lat = np.array(list(positions.values()), dtype=np.float64).T
+    return Projection.for_points(lon, lat)
