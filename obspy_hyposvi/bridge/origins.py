@@ -1,0 +1,415 @@
+"""Location results -> ObsPy ``Origin`` with uncertainty, quality and arrivals.
+
+This module owns the way back from the compute layer's units (km, s, local x east / y north /
+z down) to QuakeML's (DESIGN.md sections 3 and 7): latitude and longitude in degrees, depth and
+all lengths in m, lat/lon errors in degrees, arrival distances in degrees, azimuths clockwise
+from geographic north, confidence levels in percent. Every error states the confidence level it
+was computed at; the horizontal ellipse and the ellipsoid azimuths are rotated from UTM grid
+north to geographic north (meridian convergence, up to a few degrees away from a zone's central
+meridian).
+
+HypoSVI-specific figures (particle count, cluster fraction, KDE bandwidth, ...) are written in
+``origin.extra`` under :data:`NAMESPACE`; write with :func:`write_catalog` (or pass
+``nsmap=NSMAP`` to ``Catalog.write``) so that they carry the ``hyposvi`` prefix.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from obspy import Catalog, UTCDateTime
+from obspy.core.event import (
+    Arrival,
+    Comment,
+    ConfidenceEllipsoid,
+    CreationInfo,
+    Event,
+    Origin,
+    OriginQuality,
+    OriginUncertainty,
+    QuantityError,
+    ResourceIdentifier,
+)
+from obspy.geodetics import gps2dist_azimuth, kilometer2degrees
+
+from ..errors import InputError
+from ..geo import Projection
+from ..locate.observations import Observations
+from ..locate.result import LocationResult
+
+__all__ = ["NAMESPACE", "NSMAP", "PREFIX", "add_origin", "origin_from_result", "write_catalog"]
+
+logger = logging.getLogger(__name__)
+
+#: XML namespace of the HypoSVI figures in ``origin.extra``.
+NAMESPACE = "https://github.com/obspy-hyposvi/ns/1.0"
+#: Prefix written for :data:`NAMESPACE`.
+PREFIX = "hyposvi"
+#: Namespace map to pass as ``nsmap=`` to ``Catalog.write(format="QUAKEML")``.
+NSMAP = {PREFIX: NAMESPACE}
+
+_AGENCY = "obspy_hyposvi"
+
+
+def _one_dim_scale(confidence_level: float) -> float:
+    """Half-width, in standard deviations, of a 1D Gaussian interval at a confidence level (%).
+
+    68.27 % gives 1.0: the 1D errors (lat, lon, depth, time) are one standard deviation scaled
+    to the confidence level the result states, so that one level holds for the whole origin.
+    """
+    if not 0.0 < confidence_level < 100.0:
+        raise InputError(f"confidence level {confidence_level!r} % is not in (0, 100)")
+    return statistics.NormalDist().inv_cdf(0.5 + confidence_level / 200.0)
+
+
+def _finite(value: Any) -> float | None:
+    """A float, or None for a missing or non-finite value (QuakeML fields are then left out)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _grid_north_azimuth_deg(projection: Projection, x_km: float, y_km: float) -> float:
+    """Geographic azimuth (deg clockwise from north) of the UTM grid's +y axis at a point.
+
+    This is the meridian convergence: a grid azimuth plus this angle is a geographic azimuth.
+    Measured on a 1 km grid step so that it holds for any projected CRS.
+    """
+    lon0, lat0, _ = projection.to_lonlat(x_km, y_km)
+    lon1, lat1, _ = projection.to_lonlat(x_km, y_km + 1.0)
+    _, azimuth, _ = gps2dist_azimuth(float(lat0), float(lon0), float(lat1), float(lon1))
+    return (azimuth + 180.0) % 360.0 - 180.0  # in [-180, 180): small near the zone centre
+
+
+def _azimuthal_gaps_deg(azimuths_deg: np.ndarray) -> tuple[float, float]:
+    """Largest and secondary azimuthal gap, deg, of station azimuths seen from the source.
+
+    The secondary gap is the largest gap left when any one station is removed (the sum of two
+    neighbouring gaps), as in QuakeML's ``secondaryAzimuthalGap``.
+    """
+    azimuths = np.unique(np.mod(azimuths_deg, 360.0))
+    if azimuths.size < 2:
+        return 360.0, 360.0
+    gaps = np.diff(np.concatenate([azimuths, azimuths[:1] + 360.0]))
+    return float(gaps.max()), float((gaps + np.roll(gaps, -1)).max())
+
+
+def _xml_name(key: str) -> str:
+    """A valid XML element name made from a dictionary key."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(key))
+    return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
+
+
+def _extra_value(value: Any) -> str | int | float | bool | None:
+    """Scalars go to ``origin.extra``; arrays, dicts and non-finite numbers do not."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def origin_from_result(
+    result: LocationResult,
+    observations: Observations,
+    projection: Projection,
+    *,
+    model_info: dict,
+    version: str,
+) -> Origin:
+    """Build an ObsPy ``Origin`` from a location result.
+
+    Parameters
+    ----------
+    result
+        Posterior summary in km and s (local frame of ``projection``).
+    observations
+        The observations the result was computed from (same pick order); gives the reference
+        time, the station positions and the pick ids.
+    projection
+        Local frame of ``observations`` and ``result``.
+    model_info
+        Travel-time model description; ``velocity_sha256`` gives ``earth_model_id``, and its
+        scalar entries (name, ...) are written under ``hyposvi:model`` in ``origin.extra``.
+    version
+        Package version, written in ``method_id`` and ``creation_info``.
+
+    Returns
+    -------
+    obspy.core.event.Origin
+        Latitude/longitude (deg), depth (m below sea level, ``depth_type`` "from location"),
+        time (``reference_time + origin_time_s``), their errors at ``result.confidence_level``
+        (lat/lon errors in degrees of latitude and of longitude, depth error in m, time error
+        in s), ``OriginUncertainty`` (horizontal ellipse and ``ConfidenceEllipsoid``, m),
+        ``OriginQuality`` (counts, ``standard_error`` = weighted RMS residual, s, gaps and
+        distances, deg), one ``Arrival`` per observation (distance, deg; azimuth event to
+        station, deg clockwise from north; take-off angle, deg from downward vertical;
+        residual, s; weight), ``evaluation_mode`` "automatic", ``evaluation_status``
+        "preliminary".
+
+    Notes
+    -----
+    The ellipsoid lengths are converted from grid km to m without the UTM scale factor
+    (within 0.1 % of 1 inside a zone); its azimuths are rotated to geographic north.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from obspy import UTCDateTime
+    >>> from obspy_hyposvi.locate.result import ConfidenceEllipsoid as Ellipsoid
+    >>> proj = Projection("EPSG:32611")
+    >>> x, y, _ = proj.to_xyz_km(-117.0, 34.0)
+    >>> obs = Observations(event_id="ev", station_xyz_km=[[x + 10, y, 0], [x, y + 10, 0],
+    ...                    [x - 10, y, 0], [x, y - 10, 0]], phase_idx=[0, 0, 0, 0],
+    ...                    arrival_s=[2.0, 2.0, 2.0, 2.0], sigma_s=[0.1] * 4,
+    ...                    pick_ids=["smi:local/p/%d" % i for i in range(4)],
+    ...                    reference_time=UTCDateTime(2020, 1, 1))
+    >>> res = LocationResult(event_id="ev", hypocentre_xyz_km=np.array([x, y, 10.0]),
+    ...     covariance_km2=np.diag([0.25, 0.25, 1.0]), origin_time_s=0.5,
+    ...     origin_time_uncertainty_s=0.05,
+    ...     ellipsoid=Ellipsoid(0.94, 0.75, 0.76, 0.0, 90.0, 0.0, 68.27),
+    ...     horizontal_uncertainty_km=(0.76, 0.76, 0.0), confidence_level=68.27,
+    ...     travel_time_s=np.full(4, 1.5), residual_s=np.zeros(4), weight=np.ones(4),
+    ...     takeoff_deg=np.full(4, 120.0), particles_xyz_km=np.zeros((0, 3)),
+    ...     cluster_mask=np.zeros(0, bool))
+    >>> origin = origin_from_result(res, obs, proj, model_info={}, version="0.1.0")
+    >>> origin.depth, str(origin.time), round(origin.quality.azimuthal_gap, 3)
+    (10000.0, '2020-01-01T00:00:00.500000Z', 90.0)
+    """
+    level = float(result.confidence_level)
+    k1 = _one_dim_scale(level)
+    x_km, y_km, z_km = (float(v) for v in np.asarray(result.hypocentre_xyz_km, float))
+    lon, lat, _ = projection.to_lonlat(x_km, y_km, z_km)
+    lon, lat = float(lon), float(lat)
+    convergence_deg = _grid_north_azimuth_deg(projection, x_km, y_km)
+
+    # covariance from grid (x, y) to geographic (east, north) axes: rotate by the convergence
+    cov = np.asarray(result.covariance_km2, dtype=np.float64).reshape(3, 3)
+    c, s = math.cos(math.radians(convergence_deg)), math.sin(math.radians(convergence_deg))
+    rotation = np.array([[c, s], [-s, c]])
+    cov_en = rotation @ cov[:2, :2] @ rotation.T
+    sigma_east_km = math.sqrt(max(cov_en[0, 0], 0.0))
+    sigma_north_km = math.sqrt(max(cov_en[1, 1], 0.0))
+    sigma_depth_km = math.sqrt(max(cov[2, 2], 0.0))
+
+    reference = observations.reference_time
+    if reference is None:
+        raise InputError(f"event {result.event_id}: observations have no reference_time")
+
+    origin = Origin(resource_id=ResourceIdentifier(prefix="smi:local/obspy_hyposvi/origin"))
+    origin.time = reference + float(result.origin_time_s)  # s after the reference time
+    origin.time_errors = QuantityError(
+        uncertainty=_finite(k1 * result.origin_time_uncertainty_s), confidence_level=level)
+    origin.latitude = lat
+    origin.longitude = lon
+    # 1D errors in degrees: of latitude (great circle) and of longitude (shrinks with cos(lat))
+    origin.latitude_errors = QuantityError(
+        uncertainty=kilometer2degrees(k1 * sigma_north_km), confidence_level=level)
+    origin.longitude_errors = QuantityError(
+        uncertainty=kilometer2degrees(k1 * sigma_east_km) / max(math.cos(math.radians(lat)),
+                                                                1e-6),
+        confidence_level=level)
+    origin.depth = z_km * 1e3  # QuakeML depth is in m, positive down from sea level
+    origin.depth_errors = QuantityError(uncertainty=k1 * sigma_depth_km * 1e3,  # km -> m
+                                        confidence_level=level)
+    origin.depth_type = "from location"
+    origin.origin_type = "hypocenter"
+    origin.method_id = ResourceIdentifier(f"smi:local/obspy_hyposvi/{version}")
+    sha = model_info.get("velocity_sha256")
+    if sha:
+        origin.earth_model_id = ResourceIdentifier(
+            f"smi:local/obspy_hyposvi/earth_model/{str(sha)[:16]}")
+    origin.evaluation_mode = "automatic"
+    origin.evaluation_status = "preliminary"
+    origin.creation_info = CreationInfo(agency_id=_AGENCY, author=_AGENCY, version=str(version),
+                                        creation_time=UTCDateTime())
+
+    max_h_km, min_h_km, azimuth_h_deg = (float(v) for v in result.horizontal_uncertainty_km)
+    ell = result.ellipsoid
+    origin.origin_uncertainty = OriginUncertainty(
+        max_horizontal_uncertainty=max_h_km * 1e3,  # km -> m
+        min_horizontal_uncertainty=min_h_km * 1e3,  # km -> m
+        azimuth_max_horizontal_uncertainty=(azimuth_h_deg + convergence_deg) % 360.0,
+        confidence_ellipsoid=ConfidenceEllipsoid(
+            semi_major_axis_length=ell.semi_major_km * 1e3,  # km -> m
+            semi_minor_axis_length=ell.semi_minor_km * 1e3,  # km -> m
+            semi_intermediate_axis_length=ell.semi_intermediate_km * 1e3,  # km -> m
+            # a grid-to-geographic rotation about the vertical only adds to the first
+            # (azimuth) Tait-Bryan angle; plunge and rotation are unchanged
+            major_axis_azimuth=(ell.major_azimuth_deg + convergence_deg) % 360.0,
+            major_axis_plunge=ell.major_plunge_deg,
+            major_axis_rotation=ell.major_rotation_deg,
+        ),
+        preferred_description="confidence ellipsoid",
+        confidence_level=level,
+    )
+
+    origin.arrivals, origin.quality = _arrivals_and_quality(result, observations, projection,
+                                                            lon, lat)
+    origin.comments.append(Comment(
+        text=(f"obspy_hyposvi {version}: all errors at {level:g} % confidence; latitude and "
+              "longitude errors in degrees of latitude and of longitude; depth below sea "
+              "level; azimuths from geographic north"),
+        creation_info=CreationInfo(author=_AGENCY, version=str(version)),
+    ))
+    origin.extra = _extra(result, model_info, level, convergence_deg)
+    return origin
+
+
+def _arrivals_and_quality(result: LocationResult, observations: Observations,
+                          projection: Projection, lon: float, lat: float,
+                          ) -> tuple[list[Arrival], OriginQuality]:
+    n = observations.n_picks
+    for name in ("residual_s", "weight", "takeoff_deg"):
+        if np.asarray(getattr(result, name)).shape != (n,):
+            raise InputError(f"event {result.event_id}: result.{name} has shape "
+                             f"{np.asarray(getattr(result, name)).shape}, expected ({n},)")
+    xyz = observations.station_xyz_km
+    station_lon, station_lat, _ = projection.to_lonlat(xyz[:, 0], xyz[:, 1])
+    weights = np.asarray(result.weight, dtype=np.float64)
+    phase_names = {0: "P", 1: "S"}
+    station_ids = observations.station_ids or [f"{a:.4f},{b:.4f}" for a, b in
+                                               zip(station_lon, station_lat)]
+
+    arrivals: list[Arrival] = []
+    distance_deg = np.empty(n)
+    azimuth_deg = np.empty(n)
+    for i in range(n):
+        dist_m, az_deg, _ = gps2dist_azimuth(lat, lon, float(station_lat[i]),
+                                             float(station_lon[i]))
+        distance_deg[i] = kilometer2degrees(dist_m / 1e3)  # m -> km -> great-circle degrees
+        azimuth_deg[i] = az_deg  # event -> station, clockwise from north
+        phase = (observations.phase_hints[i] if observations.phase_hints
+                 else phase_names[int(observations.phase_idx[i])])
+        arrival = Arrival(
+            phase=phase,
+            distance=float(distance_deg[i]),
+            azimuth=float(azimuth_deg[i]),
+            takeoff_angle=_finite(result.takeoff_deg[i]),
+            time_residual=_finite(result.residual_s[i]),
+            time_weight=_finite(weights[i]),
+        )
+        if observations.pick_ids:
+            arrival.pick_id = ResourceIdentifier(observations.pick_ids[i])
+        arrivals.append(arrival)
+
+    used = weights > 0
+    used_stations = sorted({station_ids[i] for i in np.flatnonzero(used)})
+    # one azimuth and distance per used station (P and S of a station share them)
+    first_of_station = {station_ids[i]: i for i in reversed(np.flatnonzero(used).tolist())}
+    per_station = np.array(sorted(first_of_station.values()), dtype=int)
+    gap, secondary_gap = _azimuthal_gaps_deg(azimuth_deg[per_station])
+    quality = OriginQuality(
+        associated_phase_count=n,
+        used_phase_count=int(used.sum()),
+        associated_station_count=len(set(station_ids)),
+        used_station_count=len(used_stations),
+        depth_phase_count=0,
+        standard_error=_finite(result.rms_s),
+        azimuthal_gap=gap,
+        secondary_azimuthal_gap=secondary_gap,
+    )
+    if per_station.size:
+        quality.minimum_distance = float(distance_deg[per_station].min())
+        quality.maximum_distance = float(distance_deg[per_station].max())
+        quality.median_distance = float(np.median(distance_deg[per_station]))
+    return arrivals, quality
+
+
+def _extra(result: LocationResult, model_info: dict, level: float,
+           convergence_deg: float) -> dict:
+    """HypoSVI figures for ``origin.extra``: ``{name: {"value": ..., "namespace": ...}}``."""
+    extra: dict[str, dict] = {}
+
+    def put(target: dict, key: str, value: Any) -> None:
+        value = _extra_value(value)
+        if value is not None:
+            target[_xml_name(key)] = {"value": value, "namespace": NAMESPACE}
+
+    for key, value in sorted(result.extra.items()):
+        put(extra, key, value)
+    put(extra, "confidence_level", level)
+    put(extra, "meridian_convergence_deg", convergence_deg)
+    if len(np.asarray(result.cluster_mask)):
+        put(extra, "n_cluster_particles", int(np.count_nonzero(result.cluster_mask)))
+    model: dict[str, dict] = {}
+    for key, value in sorted(model_info.items()):
+        put(model, key, value)
+    if model:
+        extra["model"] = {"value": model, "namespace": NAMESPACE}
+    return extra
+
+
+def add_origin(event: Event, origin: Origin) -> Event:
+    """A copy of an event with a new origin appended and set as preferred.
+
+    Parameters
+    ----------
+    event
+        Never modified: its origins, picks, magnitudes and comments are all kept in the copy.
+    origin
+        Origin to add (copied too).
+
+    Returns
+    -------
+    obspy.core.event.Event
+
+    Examples
+    --------
+    >>> from obspy.core.event import Event, Origin
+    >>> event = Event(origins=[Origin()])
+    >>> located = add_origin(event, Origin(latitude=1.0))
+    >>> len(event.origins), len(located.origins), located.preferred_origin().latitude
+    (1, 2, 1.0)
+    """
+    located = copy.deepcopy(event)
+    new_origin = copy.deepcopy(origin)
+    located.origins.append(new_origin)
+    located.preferred_origin_id = new_origin.resource_id
+    # bind every resource id to the objects of the copy, so that preferred_origin() and
+    # arrival.pick_id.get_referred_object() find them without ObsPy's identity warnings
+    located.scope_resource_ids()
+    return located
+
+
+def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
+                  validate: bool = False) -> None:
+    """Write a catalogue, with the ``hyposvi`` prefix for :data:`NAMESPACE` in QuakeML.
+
+    Parameters
+    ----------
+    catalog
+        Catalogue to write (not modified).
+    path
+        Output file.
+    format
+        ``"QUAKEML"`` or any event format ObsPy writes (``"SC3ML"``...).
+    validate
+        Validate against the format's schema where ObsPy can (QuakeML, SC3ML).
+
+    Raises
+    ------
+    InputError
+        The file cannot be written or does not validate.
+    """
+    kwargs: dict[str, Any] = {}
+    if format.upper() == "QUAKEML":
+        kwargs["nsmap"] = dict(NSMAP)
+    if validate:
+        kwargs["validate"] = True
+    try:
+        catalog.write(str(path), format=format, **kwargs)
+    except Exception as exc:  # ObsPy raises AssertionError on validation, OSError, ValueError...
+        raise InputError(f"cannot write {format} to {path}: {type(exc).__name__}: {exc}") from exc
