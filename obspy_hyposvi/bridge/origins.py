@@ -384,6 +384,13 @@ def add_origin(event: Event, origin: Origin) -> Event:
     return located
 
 
+def _obspy_writes(format: str) -> bool:
+    """Whether the installed ObsPy has an event writer for ``format``."""
+    from obspy.core.util.base import ENTRY_POINTS
+
+    return format in ENTRY_POINTS.get("event_write", {})
+
+
 def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
                   validate: bool = False) -> None:
     """Write a catalogue, with the ``hyposvi`` prefix for :data:`NAMESPACE` in QuakeML.
@@ -395,7 +402,9 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
     path
         Output file.
     format
-        ``"QUAKEML"`` or any event format ObsPy writes (``"SC3ML"``...).
+        ``"QUAKEML"`` or any event format ObsPy writes. ``"SC3ML"`` is written as ObsPy's
+        ``"SCML"`` (SeisComP XML, schema 0.12 by default), its name since ObsPy 1.5, where
+        ``"SC3ML"`` is deprecated.
     validate
         Validate against the format's schema where ObsPy can (QuakeML, SC3ML).
 
@@ -405,7 +414,10 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
         The file cannot be written or does not validate.
     """
     kwargs: dict[str, Any] = {}
-    if format.upper() == "QUAKEML":
+    format = format.upper()
+    if format == "SC3ML" and _obspy_writes("SCML"):
+        format = "SCML"
+    if format == "QUAKEML":
         kwargs["nsmap"] = dict(NSMAP)
     if validate:
         kwargs["validate"] = True
