@@ -340,6 +340,8 @@ def observations_from_event(
     inventory: Inventory,
     projection: Projection,
     config: PickConfig | None = None,
+    *,
+    warned_stations: set[str] | None = None,
 ) -> tuple[Observations, list[Skipped]]:
     """Usable picks of one event as observations in the local frame.
 
@@ -353,6 +355,9 @@ def observations_from_event(
         Local frame (km, x east, y north, z down).
     config
         Pick handling; None uses :class:`PickConfig` defaults.
+    warned_stations
+        ``NET.STA`` codes already warned about (channel fallback); updated in place. Pass one
+        set for a whole catalogue to warn once per station per run rather than per event.
 
     Returns
     -------
@@ -410,7 +415,8 @@ def observations_from_event(
         median_time = epoch + float(np.median([t - epoch for t in times]))
 
     candidates: list[_Candidate] = []
-    warned_stations: set[str] = set()
+    if warned_stations is None:
+        warned_stations = set()
     for index, pick in enumerate(event.picks):
         seed_id = _seed_id(pick)
         phase = config.phase_model(pick.phase_hint)

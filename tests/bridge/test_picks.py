@@ -115,6 +115,21 @@ def test_missing_channel_falls_back_to_station_and_warns_once(event_with_picks, 
         str(event_with_picks.picks[-3].resource_id))], [x, y, z], atol=XYZ_ATOL_KM)
 
 
+def test_fallback_warning_once_per_catalogue_with_shared_set(event_with_picks, inventory,
+                                                            projection):
+    event_with_picks.picks.append(make_pick("XX.S04..EH1", "S", T0 + 5.0))
+    warned: set[str] = set()
+    with pytest.warns(HypoSVIWarning, match="XX.S04"):
+        observations_from_event(event_with_picks, inventory, projection,
+                                warned_stations=warned)
+    assert warned == {"XX.S04"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second event of the run: no second warning
+        obs, _ = observations_from_event(event_with_picks, inventory, projection,
+                                         warned_stations=warned)
+    assert obs.n_picks == 9
+
+
 def test_fallback_prefers_channel_at_same_location(inventory):
     # location "10" at S03 is the borehole: its depth is kept when the channel is unknown
     coords, source = station_coordinates(inventory, "XX.S03.10.EH1", T0)
