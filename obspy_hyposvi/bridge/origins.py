@@ -66,6 +66,9 @@ def _one_dim_scale(confidence_level: float) -> float:
     """
     if not 0.0 < confidence_level < 100.0:
         raise InputError(f"confidence level {confidence_level!r} % is not in (0, 100)")
+    if abs(confidence_level - 68.27) < 0.005:
+        # 68.27 % is the customary rounding of one sigma (68.269 %): keep the errors exact
+        return 1.0
     return statistics.NormalDist().inv_cdf(0.5 + confidence_level / 200.0)
 
 
