@@ -22,7 +22,7 @@ from obspy_hyposvi.geo import Projection
 
 from .conftest import make_result
 
-#: The 68.27 % two-sided Gaussian interval is 1.00002 sigma, not exactly one.
+#: 68.27 % is taken as exactly one sigma; the tolerance only absorbs float rounding.
 ONE_SIGMA_RTOL = 1e-4
 #: QuakeML stores floats as text: a write/read round trip keeps about 15 digits.
 ROUNDTRIP_RTOL = 1e-12
