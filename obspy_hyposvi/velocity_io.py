@@ -78,8 +78,8 @@ def _number(text: str, what: str, path: Path, lineno: int) -> float:
     try:
         return float(text)
     except ValueError:
-        raise VelocityModelError(f"{path}, line {lineno}: {what} {text.strip()!r} is not a number") \
-            from None
+        raise VelocityModelError(
+            f"{path}, line {lineno}: {what} {text.strip()!r} is not a number") from None
 
 
 def _check_rows(rows: list[tuple], path: Path) -> None:
@@ -281,7 +281,7 @@ def read_nlloc_layers(path, bottom_depth_km: float | None = None,
     for idx, (lineno, depth, vp, vp_grad, vs, vs_grad) in enumerate(layers):
         rows.append((lineno, depth, vp, vs))
         if idx + 1 < len(layers):
-            next_depth, next_vp, next_vs = layers[idx + 1][1], layers[idx + 1][2], layers[idx + 1][4]
+            _, next_depth, next_vp, _, next_vs, _ = layers[idx + 1]
             thickness = next_depth - depth
             bottom_vp, bottom_vs = vp + vp_grad * thickness, vs + vs_grad * thickness
             if math.isclose(bottom_vp, next_vp, abs_tol=1e-9) and \

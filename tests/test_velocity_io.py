@@ -55,7 +55,8 @@ def test_csv_vp_vs_ratio(tmp_path):
     path = write(tmp_path, "m.csv", "depth_km,vp_kmps\n0,5.19\n10,6.92\n")
     model = read_csv_model(path, vp_vs_ratio=1.73)
     np.testing.assert_allclose(model.vs_kmps, [3.0, 4.0])
-    with pytest.raises(VelocityModelError, match=r"m.csv, line 1: missing column\(s\) vs.*vp_vs_ratio"):
+    with pytest.raises(VelocityModelError,
+                       match=r"m.csv, line 1: missing column\(s\) vs.*vp_vs_ratio"):
         read_csv_model(path)
     with pytest.raises(InputError, match="must not be given"):
         read_csv_model(DATA / "velocity_nodes.csv", vp_vs_ratio=1.73)
@@ -140,7 +141,9 @@ def test_nlloc_bottom_argument_and_missing_bottom(tmp_path):
     ("LAYER 0 5 0 3 0 2.7 0\nLAYER 5 6 0 nan 0 2.8 0\n", r"bad.in, line 2: VsTop is nan"),
     ("# comment\nLAYER 0 5 0 3\n", r"bad.in, line 2: missing column\(s\): LAYER needs"),
     ("LAYER 0 5 x 3 0 2.7 0\n", r"bad.in, line 1: VpGrad 'x' is not a number"),
-    ("LAYER 0 5 -1 3 0 2.7 0\nLAYER 10 6 0 3.5 0 2.8 0\n", r"bad.in, line 1: vp must be positive, got -4.99"),
+    # the gradient makes vp negative at the layer's bottom: reported on that layer's line
+    ("LAYER 0 5 -1 3 0 2.7 0\nLAYER 10 6 0 3.5 0 2.8 0\n",
+     r"bad.in, line 1: vp must be positive, got -4.99"),
     ("CONTROL 1 54321\n", r"bad.in: no LAYER lines found"),
 ])
 def test_nlloc_bad_input(tmp_path, text, match):
@@ -166,7 +169,8 @@ def test_crh_with_ratio_and_fixed_columns():
 
 
 def test_crh_with_s_file():
-    model = read_hypoinverse_model(DATA / "velocity_socal.crh", s_path=DATA / "velocity_socal_s.crh")
+    model = read_hypoinverse_model(DATA / "velocity_socal.crh",
+                                   s_path=DATA / "velocity_socal_s.crh")
     np.testing.assert_allclose(model.vs_kmps, [3.18, 3.64, 3.87, 4.51])
 
 
@@ -183,7 +187,8 @@ def test_hypoinverse_argument_errors(tmp_path):
     with pytest.raises(VelocityModelError, match=r"velocity_socal_s.crh: S layer depths"):
         read_hypoinverse_model(DATA / "velocity_elev.cre", s_path=DATA / "velocity_socal_s.crh")
     crh = write(tmp_path, "neg.crh", "NEG\n 3.00 -1.00\n 5.50 0.00\n")
-    with pytest.raises(VelocityModelError, match=r"neg.crh, line 2: negative depth -1.0 km in a CRH"):
+    with pytest.raises(VelocityModelError,
+                       match=r"neg.crh, line 2: negative depth -1.0 km in a CRH"):
         read_hypoinverse_model(crh, vp_vs_ratio=1.78)
 
 
