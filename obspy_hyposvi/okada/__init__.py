@@ -1,0 +1,13 @@
+"""Okada (1985, 1992) elastic half-space dislocations in torch: batched and differentiable.
+
+Owns the Okada forward models of the package: :func:`dc3d` (rectangular fault) and
+:func:`dc3d0` (point source) with the Fortran's argument conventions, the geographic wrapper
+:class:`RectangularFault` / :func:`fault_displacement`, and the SVGD inversion of GNSS offsets
+(:mod:`.inversion`). Nothing here imports obspy; the ObsPy adapter is
+:mod:`obspy_hyposvi.bridge.okada`.
+"""
+
+from .dc3d import dc3d
+from .dc3d0 import dc3d0
+
+__all__ = ["dc3d", "dc3d0"]
