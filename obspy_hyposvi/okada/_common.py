@@ -35,7 +35,13 @@ def as_tensors(
     if device is None:
         device = next((v.device for v in values if isinstance(v, Tensor)), torch.device("cpu"))
     dtype = torch.float64 if dtype is None else dtype
-    out = [torch.as_tensor(v, device=device).to(dtype) for v in values]
+    # as_tensor(dtype=...) directly: a Python float would otherwise pass through float32
+    out = [
+        v.to(device=device, dtype=dtype)
+        if isinstance(v, Tensor)
+        else torch.as_tensor(v, dtype=dtype, device=device)
+        for v in values
+    ]
     return list(torch.broadcast_tensors(*out))
 
 
