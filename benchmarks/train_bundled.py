@@ -1,0 +1,57 @@
+"""Train the bundled socal-1d P and S checkpoints (writes obspy_hyposvi/data/models/).
+
+Usage: python benchmarks/train_bundled.py [--steps N] [--phase P|S] [--device cpu|cuda]
+Progress goes to stdout; the final validation figures are written into each checkpoint and to
+benchmarks/results/train_bundled.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from obspy_hyposvi import __version__
+from obspy_hyposvi.eikonet.checkpoint import save_checkpoint
+from obspy_hyposvi.eikonet.train import TrainConfig, checkpoint_metadata, train_eikonet_1d
+from obspy_hyposvi.velocity import socal_1d
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=6000)
+    parser.add_argument("--phase", choices=["P", "S"], nargs="*", default=["P", "S"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ROOT / "obspy_hyposvi" / "data" / "models")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model = socal_1d()
+    config = TrainConfig(n_steps=args.steps)
+    results = {}
+    for phase in args.phase:
+        t0 = time.perf_counter()
+
+        def progress(step, loss, phase=phase):
+            if step % 250 == 0:
+                print(f"{phase} step {step}/{config.n_steps} loss {loss:.3e} "
+                      f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+        net, report = train_eikonet_1d(model, phase, config, device=args.device, progress=progress)
+        meta = checkpoint_metadata(model, phase, config, report, package_version=__version__)
+        path = save_checkpoint(args.out / f"socal-1d-{phase}.pt", net.state_dict(), meta)
+        results[phase] = {"path": str(path.relative_to(ROOT)), "seconds": report.seconds,
+                          "device": report.device, "threads": args.threads, **report.validation}
+        print(phase, json.dumps(results[phase], indent=1), flush=True)
+    out = ROOT / "benchmarks" / "results" / f"train_bundled_{''.join(args.phase)}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Batched Stein variational gradient descent (SVGD) with an RBF kernel and Adam steps.
+
+Particles are a tensor ``(n_batch, n_particles, n_dim)``: every particle of every problem in the
+batch moves in one forward/backward pass. The update direction of particle ``i`` is
+
+    phi(x_i) = 1/n sum_j [ k(x_j, x_i) grad log p(x_j) + grad_{x_j} k(x_j, x_i) ],
+    k(x, x') = exp(-|x - x'|^2 / h),
+
+the first term pulling particles to high posterior density, the second keeping them apart.
+``-phi`` is handed to Adam as the gradient, so Adam's step sizes (in the units of the particles)
+set how far a particle moves per epoch. The fixed points (``phi = 0``) are those of plain SVGD.
+
+References
+----------
+Liu, Q. and Wang, D. (2016). Stein variational gradient descent: a general purpose Bayesian
+inference algorithm. NeurIPS 29.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Callable
+
+import torch
+
+__all__ = ["SVGDConfig", "rbf_kernel", "svgd_direction", "run_svgd"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SVGDConfig:
+    """Settings of the particle optimisation.
+
+    Parameters
+    ----------
+    n_particles
+        Particles per event (paper: 150).
+    n_epochs
+        Maximum number of updates (paper: 175).
+    learning_rate
+        Adam step size at the start, in particle units (km for hypocentres).
+    final_learning_rate
+        Step size reached at the last epoch (cosine decay), particle units.
+    kernel_width
+        RBF width ``h`` in particle units squared (paper: 15 km^2); ``None`` uses the median
+        heuristic ``h = median(|x_i - x_j|^2) / log(n_particles)``.
+    tolerance
+        Stop early once the largest particle move of an epoch, in particle units, stays below this
+        for ``patience`` epochs (0 disables early stopping).
+    patience
+        See ``tolerance``.
+    seed
+        Seed of the initial particle draw.
+    """
+
+    n_particles: int = 150
+    n_epochs: int = 175
+    learning_rate: float = 2.0
+    final_learning_rate: float = 0.02
+    kernel_width: float | None = 15.0
+    tolerance: float = 0.0
+    patience: int = 10
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "n_particles": self.n_particles >= 2,
+            "n_epochs": self.n_epochs >= 1,
+            "learning_rate": self.learning_rate > 0,
+            "final_learning_rate": 0 < self.final_learning_rate <= self.learning_rate,
+            "kernel_width": self.kernel_width is None or self.kernel_width > 0,
+            "tolerance": self.tolerance >= 0,
+            "patience": self.patience >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"SVGDConfig.{name} = {getattr(self, name)!r} is out of range")
+
+    def to_dict(self) -> dict:
+        """Plain dict of the settings."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SVGDConfig":
+        """Build from a dict, rejecting unknown keys."""
+        valid = {f.name for f in fields(cls)}
+        unknown = set(data) - valid
+        if unknown:
+            raise ValueError(f"unknown SVGDConfig keys {sorted(unknown)}; valid: {sorted(valid)}")
+        return cls(**data)
+
+
+def rbf_kernel(x: torch.Tensor, kernel_width: float | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """RBF kernel matrix and the width used.
+
+    Parameters
+    ----------
+    x
+        ``(n_batch, n_particles, n_dim)`` particles.
+    kernel_width
+        ``h``; ``None`` for the median heuristic (per problem of the batch).
+
+    Returns
+    -------
+    kernel : ``(n_batch, n_particles, n_particles)``
+    width : ``(n_batch, 1, 1)``
+    """
+    sq = torch.cdist(x, x).pow(2)
+    if kernel_width is None:
+        n = x.shape[1]
+        med = sq.flatten(1).median(dim=1).values
+        width = (med / math.log(max(n, 2))).clamp_min(1e-12)[:, None, None]
+    else:
+        width = torch.full((x.shape[0], 1, 1), float(kernel_width), dtype=x.dtype, device=x.device)
+    return torch.exp(-sq / width), width
+
+
+def svgd_direction(x: torch.Tensor, grad_log_p: torch.Tensor,
+                   kernel_width: float | None) -> torch.Tensor:
+    """Stein direction ``phi`` for each particle, same shape as ``x``.
+
+    Examples
+    --------
+    >>> x = torch.tensor([[[0.0], [1.0]]])
+    >>> svgd_direction(x, torch.zeros_like(x), 1.0)[0, :, 0]   # pure repulsion
+    tensor([-0.3679,  0.3679])
+    """
+    kernel, width = rbf_kernel(x.detach(), kernel_width)
+    drive = kernel @ grad_log_p
+    # grad_{x_j} k(x_j, x_i) summed over j = (2 / h) (x_i sum_j k_ij - sum_j k_ij x_j)
+    repulse = (2.0 / width) * (x * kernel.sum(-1, keepdim=True) - kernel @ x)
+    return (drive + repulse) / x.shape[1]
+
+
+def run_svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], particles: torch.Tensor,
+             config: SVGDConfig, *, lower: torch.Tensor | None = None,
+             upper: torch.Tensor | None = None,
+             active: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+    """Move particles towards the posterior ``exp(log_prob)``.
+
+    Parameters
+    ----------
+    log_prob
+        Maps ``(n_batch, n_particles, n_dim)`` to the unnormalised log posterior
+        ``(n_batch, n_particles)``; must be differentiable in its input.
+    particles
+        Initial particles ``(n_batch, n_particles, n_dim)``; not modified.
+    config
+        Epochs, step sizes, kernel width and stopping rule.
+    lower, upper
+        ``(n_batch, 1, n_dim)`` or broadcastable bounds of a uniform prior: particles are kept
+        inside.
+    active
+        ``(n_batch,)`` bool; problems marked False are left where they are.
+
+    Returns
+    -------
+    particles : Tensor
+        Final particles, detached.
+    info : dict
+        ``n_epochs`` run and the largest move of the last epoch.
+    """
+    x = particles.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=config.learning_rate)
+    ratio = config.final_learning_rate / config.learning_rate
+    quiet = 0
+    epoch = 0
+    last_move = float("inf")
+    for epoch in range(1, config.n_epochs + 1):
+        frac = (epoch - 1) / max(config.n_epochs - 1, 1)
+        # cosine decay in log space from learning_rate to final_learning_rate
+        for group in opt.param_groups:
+            group["lr"] = config.learning_rate * ratio ** (0.5 * (1 - math.cos(math.pi * frac)))
+        logp = log_prob(x)
+        (grad,) = torch.autograd.grad(logp.sum(), x)
+        phi = svgd_direction(x.detach(), grad, config.kernel_width)
+        if active is not None:
+            phi = phi * active[:, None, None].to(phi.dtype)
+        before = x.detach().clone()
+        opt.zero_grad(set_to_none=False)
+        x.grad = -phi
+        opt.step()
+        with torch.no_grad():
+            if lower is not None:
+                x.copy_(torch.maximum(x, lower))
+            if upper is not None:
+                x.copy_(torch.minimum(x, upper))
+            if active is not None:
+                x.copy_(torch.where(active[:, None, None], x, before))
+            last_move = float((x - before).norm(dim=-1).max())
+        if config.tolerance > 0:
+            quiet = quiet + 1 if last_move < config.tolerance else 0
+            if quiet >= config.patience:
+                break
+    return x.detach(), {"n_epochs": epoch, "last_move": last_move}
