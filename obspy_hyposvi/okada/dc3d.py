@@ -42,7 +42,10 @@ def _atan_ratio(a: Tensor, b: Tensor) -> Tensor:
     b_ok = safe(b, small_b | (b == 0))  # a = b = 0 (xi*eta = q = 0): TT = 0 as the Fortran
     near = torch.sign(a.detach()) * torch.sign(b.detach()) * (math.pi / 2) - torch.atan(b / a_ok)
     far = torch.atan(a / b_ok)
-    return torch.where(small_b, near, far)
+    # a = b = 0 (on the line eta = q = 0 or xi = q = 0): the Fortran's 0; the pair of corners
+    # sharing that line is smooth there with zero derivative, so no gradient either
+    both_zero = (a.detach() == 0) & (b.detach() == 0)
+    return torch.where(both_zero, torch.zeros_like(a).detach(), torch.where(small_b, near, far))
 
 
 def _geometry(xi, et, q, sd, cd, kxi, ket) -> dict[str, Tensor]:
@@ -244,34 +247,35 @@ def _ub(g, k, disl) -> list[Tensor]:
     cd_g = safe(cd, vert)
     sd_g = safe(sd, vert, 0.0)
     cdcd_g = cd_g * cd_g
-    big_x = torch.sqrt(xi2 + q2)
-    xi_zero = xi == 0
+    big_x2 = xi2 + q2
+    x_zero = big_x2 == 0  # xi = q = 0: sqrt would give an infinite gradient
+    big_x = torch.where(x_zero, torch.zeros_like(big_x2), torch.sqrt(safe(big_x2, x_zero)))
     num = et * (big_x + q * cd_g) + big_x * (r + big_x) * sd_g
-    den = safe(xi, xi_zero) * (r + big_x) * cd_g
-    # atan(num/den) through its reciprocal where |den| < |num|: smooth as xi -> 0
-    ai4_g = torch.where(
-        xi_zero,
-        torch.zeros_like(r),
-        (xi / rd * sd_g * cd_g + 2.0 * _atan_ratio(num, den)) / cdcd_g,
-    )
+    den = xi * (r + big_x) * cd_g
+    # 2 atan(num/den), taken through its reciprocal where |den| < |num|: this is 0 at xi = 0
+    # (the Fortran's special case) with the derivative of the smooth branch there
+    ai4_g = (xi / rd * sd_g * cd_g + 2.0 * _atan_ratio(num, den)) / cdcd_g
     ai3_g = (y * cd_g / rd - ale + sd_g * log_rd) / cdcd_g
     ak1_g = xi * (d11 - y11 * sd_g) / cd_g
     ak3_g = (q * y11 - y * d11) / cd_g
     aj3_g = (ak1_g - aj2 * sd_g) / cd_g
     aj6_g = (ak3_g - aj5 * sd_g) / cd_g
 
-    # vertical dip: the Fortran limits plus the cos(dip) series (value 0, gradient kept)
-    rd2 = rd * rd
-    ai3_v = (et / rd + y * q / rd2 - ale) / 2.0
-    ai4_v = xi * y / rd2 / 2.0
-    ak1_v = xi * q / rd * d11
-    ak3_v = sd / rd * (xi2 * d11 - 1.0)
-    aj3_v = -xi / rd2 * (q2 * d11 - 0.5)
-    aj6_v = -y / rd2 * (xi2 * d11 - 0.5)
+    # vertical dip: the Fortran limits (at cd = 0 exactly: y = q s0, d = eta s0, so that their
+    # dependence on the dip is not counted twice) plus the cos(dip) series, whose value is 0
+    # but whose derivatives are those of the general formulas
     et_s, q_s, c_s = et * s0, q * s0, cd * s0
-    t = r_plus(r, et_s)
+    t = r_plus(r, et_s)  # R + d at cd = 0
     t_ok = safe(t, t <= 0)
     x_ok = safe(big_x, big_x <= 0)
+    y_v = q_s
+    d11_v = 1.0 / (r * t_ok)
+    ai3_v = (et / t_ok + y_v * q / (t_ok * t_ok) - ale) / 2.0
+    ai4_v = xi * y_v / (t_ok * t_ok) / 2.0
+    ak1_v = xi * q / t_ok * d11_v
+    ak3_v = s0 / t_ok * (xi2 * d11_v - 1.0)
+    aj3_v = -xi / (t_ok * t_ok) * (q2 * d11_v - 0.5)
+    aj6_v = -y_v / (t_ok * t_ok) * (xi2 * d11_v - 0.5)
     series = _vertical_series(xi, et_s, q_s, r, x_ok, t_ok)
     parity = torch.where(s0 > 0, torch.ones_like(s0), -torch.ones_like(s0))
 
