@@ -1,0 +1,107 @@
+"""Helpers shared by the subcommands: progress bars and building settings from arguments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Iterator
+
+__all__ = ["UsageError", "add_location_options", "location_settings", "event_progress", "check_device"]
+
+
+class UsageError(Exception):
+    """Arguments that parse but make no sense together (exit code 2, like argparse's errors)."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be an integer >= 1")
+    return value
+
+
+def add_location_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the locator's settings (SVGD, likelihood, error model, summary, picks)."""
+    group = parser.add_argument_group("location settings")
+    group.add_argument("--device", default="cpu", help="torch device: cpu or cuda (default cpu)")
+    group.add_argument("--seed", type=int, default=0, help="seed of the initial particles")
+    group.add_argument("--particles", type=_positive_int, default=None,
+                       help="SVGD particles per event (default 150, the paper's)")
+    group.add_argument("--epochs", type=_positive_int, default=None,
+                       help="SVGD epochs (default 175, the paper's)")
+    group.add_argument("--likelihood", choices=("edt", "gaussian"), default="edt",
+                       help="equal-differential-time (default) or Gaussian L2 likelihood")
+    group.add_argument("--error-fraction", type=float, default=None,
+                       help="forward-model error as a fraction of the travel time (default 0.1)")
+    group.add_argument("--error-min", type=float, default=None,
+                       help="lower bound of the forward-model error, s (default 0.1)")
+    group.add_argument("--error-max", type=float, default=None,
+                       help="upper bound of the forward-model error, s (default 2.0)")
+    group.add_argument("--pick-sigma", type=float, default=None,
+                       help="uncertainty of picks that state none, s (default 0.1)")
+    group.add_argument("--confidence", type=float, default=None,
+                       help="confidence level of the errors written, percent (default 68.27)")
+
+
+def location_settings(args: argparse.Namespace) -> dict:
+    """Keyword arguments of :meth:`~obspy_hyposvi.locator.Locator.from_model` from the options.
+
+    Raises
+    ------
+    UsageError
+        A setting is out of range (the config classes' ``ValueError``, passed on).
+    """
+    from ..bridge.picks import PickConfig
+    from ..locate.likelihood import ErrorModel, LikelihoodConfig
+    from ..locate.summary import SummaryConfig
+    from ..locate.svgd import SVGDConfig
+
+    def given(**kwargs):
+        return {k: v for k, v in kwargs.items() if v is not None}
+
+    try:
+        return {
+            "device": args.device,
+            "svgd": SVGDConfig(**given(n_particles=args.particles, n_epochs=args.epochs,
+                                       seed=args.seed)),
+            "likelihood": LikelihoodConfig(kind=args.likelihood, error_model=ErrorModel(
+                **given(fraction=args.error_fraction, min_s=args.error_min,
+                        max_s=args.error_max))),
+            "summary": SummaryConfig(**given(confidence_level=args.confidence)),
+            "picks": PickConfig(**given(default_sigma_s=args.pick_sigma)),
+        }
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_device(device: str) -> None:
+    """Refuse a device torch cannot use, before any model is loaded."""
+    import torch
+
+    from ..errors import InputError
+
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise InputError(f"unknown device {device!r}: {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {device!r} requested but CUDA is not available; use --device cpu")
+
+
+@contextmanager
+def event_progress(total: int, desc: str) -> Iterator[Callable[[int], None]]:
+    """A tqdm bar on stderr and a ``progress(done)`` callback that moves it to ``done``."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="event", file=sys.stderr, leave=False,
+               disable=None)  # disable=None: no bar when stderr is not a terminal
+
+    def progress(done: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        bar.close()

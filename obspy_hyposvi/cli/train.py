@@ -1,0 +1,204 @@
+"""``hyposvi train``: train a 1D EikoNet travel-time model of one phase from a velocity file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ._common import UsageError, check_device
+
+__all__ = ["add_parser", "run"]
+
+#: Highest station on Earth is below 9 km: a domain reaching higher is a sign error.
+_MIN_DEPTH_KM = -9.0
+#: Beyond this offset a flat-Earth 1D model is a poor description of first arrivals.
+_FLAT_EARTH_OFFSET_KM = 1000.0
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``train`` subcommand."""
+    parser = subparsers.add_parser(
+        "train", help="train a travel-time model from a 1D velocity model",
+        description="Train an EikoNet model of one phase on a 1D velocity model (CSV "
+                    "depth_km,vp,vs; NonLinLoc LAYER; HypoInverse CRH/CRE), validate it "
+                    "against the exact layered solution and write a checkpoint. Resumable "
+                    "state is saved every 500 steps to OUT.pt.state.")
+    parser.add_argument("velocity", type=Path, metavar="VELOCITY_FILE", help="1D velocity model")
+    parser.add_argument("--phase", choices=("P", "S"), required=True, help="phase to train")
+    parser.add_argument("--max-offset-km", type=float, default=400.0,
+                        help="largest source-receiver horizontal offset, km (default 400)")
+    parser.add_argument("--depth-km", type=float, nargs=2, default=(-3.0, 60.0),
+                        metavar=("MIN", "MAX"),
+                        help="valid depth range, km below sea level; MIN must be at or above "
+                             "the highest station (default -3 60)")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pt",
+                        help="checkpoint to write")
+    parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default 6000)")
+    parser.add_argument("--width", type=int, default=None, help="hidden width (default 64)")
+    parser.add_argument("--layers", type=int, default=None, help="hidden layers (default 4)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="collocation pairs per step (default 4096)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and sampling")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
+    parser.add_argument("--vp-vs-ratio", type=float, default=None,
+                        help="Vs = Vp / ratio for files without S velocities")
+    parser.add_argument("--inventory", type=Path, default=None, metavar="INV",
+                        help="check that these stations fit in the requested domain")
+    parser.add_argument("--resume", type=Path, default=None, metavar="STATE.pt",
+                        help="resume from a saved training state (OUT.pt.state)")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _config(args: argparse.Namespace):
+    from ..eikonet.train import TrainConfig
+
+    depth_min, depth_max = args.depth_km
+    if not depth_min < depth_max:
+        raise UsageError(f"--depth-km {depth_min:g} {depth_max:g}: MIN must be below MAX")
+    if depth_min > 0:
+        raise UsageError(f"--depth-km {depth_min:g} {depth_max:g}: the domain must contain the "
+                         "stations, which sit at or above sea level (negative depths): use MIN "
+                         "<= -(highest station elevation in km), e.g. -3")
+    if depth_min < _MIN_DEPTH_KM:
+        raise UsageError(f"--depth-km MIN={depth_min:g} km is higher than any station on Earth "
+                         f"(limit {_MIN_DEPTH_KM:g}); depths are km below sea level")
+    if not args.max_offset_km > 0:
+        raise UsageError(f"--max-offset-km {args.max_offset_km:g}: must be > 0")
+    given = {k: v for k, v in {"n_steps": args.steps, "width": args.width,
+                               "n_layers": args.layers,
+                               "batch_size": args.batch_size}.items() if v is not None}
+    try:
+        return TrainConfig(max_offset_km=args.max_offset_km, depth_min_km=depth_min,
+                           depth_max_km=depth_max, seed=args.seed, **given)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_stations(inventory_path: Path, config) -> None:
+    """Stations must lie inside the depth range, and their spread within the offset range."""
+    import numpy as np
+
+    from ..bridge.picks import read_inventory
+    from ..errors import InputError
+    from ..geo import Projection
+
+    inventory = read_inventory(inventory_path)
+    rows = [(f"{net.code}.{sta.code}", sta.longitude, sta.latitude, sta.elevation or 0.0)
+            for net in inventory for sta in net]
+    if not rows:
+        raise InputError(f"{inventory_path}: no stations")
+    names = [r[0] for r in rows]
+    lon, lat, elev = (np.array([r[i] for r in rows], dtype=float) for i in (1, 2, 3))
+    high = int(np.argmax(elev))
+    if -elev[high] / 1e3 < config.depth_min_km:
+        raise InputError(f"station {names[high]} at elevation {elev[high]:.0f} m is above the "
+                         f"domain's top ({config.depth_min_km:g} km below sea level); lower "
+                         f"--depth-km MIN to {-elev[high] / 1e3 - 0.5:.1f} or less")
+    x, y, _ = Projection.for_points(lon, lat).to_xyz_km(lon, lat)
+    spread = float(np.max(np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])))
+    if spread > config.max_offset_km:
+        raise InputError(f"the stations of {inventory_path} span {spread:.0f} km, more than "
+                         f"--max-offset-km {config.max_offset_km:g}: events inside the network "
+                         "could not be located; raise it")
+
+
+def _load_state(path: Path, config) -> dict:
+    import torch
+
+    from ..errors import InputError
+
+    if not path.is_file():
+        raise InputError(f"cannot resume: {path}: no such file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupted or foreign files
+        raise InputError(f"cannot resume from {path}: not a training state "
+                         f"({type(exc).__name__})") from None
+    if not isinstance(state, dict) or not {"net", "optimizer", "step", "config"} <= set(state):
+        raise InputError(f"cannot resume from {path}: not a hyposvi training state")
+    saved = json.loads(json.dumps(state["config"]))
+    wanted = json.loads(json.dumps(config.to_dict()))
+    differ = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+    if differ:
+        raise InputError(f"cannot resume from {path}: it was trained with other settings ("
+                         + ", ".join(f"{k}={saved.get(k)!r} here {wanted.get(k)!r}"
+                                     for k in differ) + "); use the same arguments")
+    return state
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, validate, save; print the validation figures."""
+    import torch
+    from tqdm import tqdm
+
+    from .. import __version__
+    from ..eikonet.checkpoint import save_checkpoint
+    from ..eikonet.train import checkpoint_metadata, train_eikonet_1d
+    from ..errors import InputError
+    from ..velocity import VelocityModel1D
+    from ..velocity_io import read_velocity_model
+
+    config = _config(args)
+    check_device(args.device)
+    model = read_velocity_model(args.velocity, vp_vs_ratio=args.vp_vs_ratio)
+    if not isinstance(model, VelocityModel1D):
+        raise InputError(f"{args.velocity}: a {type(model).__name__} model; `hyposvi train` "
+                         "trains 1D models only (offset, source depth, receiver depth)")
+    if args.inventory is not None:
+        _check_stations(args.inventory, config)
+    if config.max_offset_km > _FLAT_EARTH_OFFSET_KM:
+        print(f"note: offsets beyond {_FLAT_EARTH_OFFSET_KM:g} km are poorly described by a "
+              "flat-Earth 1D model", file=sys.stderr)
+    depths = model.depth_km
+    if model.kind == "nodes_1d" and (depths[0] > config.depth_min_km
+                                     or depths[-1] < config.depth_max_km):
+        print(f"note: {args.velocity} has nodes from {depths[0]:g} to {depths[-1]:g} km; "
+              "velocities are held constant outside them", file=sys.stderr)
+    state = None if args.resume is None else _load_state(args.resume, config)
+    state_path = args.output.with_name(args.output.name + ".state")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+
+    def save_state(training_state: dict) -> None:
+        tmp = state_path.with_name(state_path.name + ".tmp")
+        torch.save(training_state, tmp)
+        os.replace(tmp, state_path)  # atomic: an interrupted save never leaves half a state
+
+    start = 0 if state is None else int(state["step"])
+    bar = tqdm(total=config.n_steps, initial=start, desc=f"training {args.phase}", unit="step",
+               file=sys.stderr, leave=False, disable=None)
+
+    def progress(step: int, loss: float) -> None:
+        bar.update(step - bar.n)
+        if step % 50 == 0:
+            bar.set_postfix(loss=f"{loss:.3g}")
+
+    try:
+        net, report = train_eikonet_1d(model, args.phase, config, device=args.device,
+                                       state=state, on_checkpoint=save_state,
+                                       checkpoint_every=500, progress=progress)
+    finally:
+        bar.close()
+    meta = checkpoint_metadata(model, args.phase, config, report, package_version=__version__)
+    # a JSON round trip turns str subclasses (torch.__version__ is a TorchVersion) into plain
+    # str: torch.load(weights_only=True) refuses anything else
+    meta = json.loads(json.dumps(meta))
+    save_checkpoint(args.output, net.state_dict(), meta)
+    if state_path.exists():
+        state_path.unlink()  # the finished checkpoint supersedes the resumable state
+    val = report.validation
+    print(f"written: {args.output} ({args.phase}, {config.n_steps} steps, "
+          f"{report.seconds:.0f} s on {report.device})")
+    print(f"validation against the exact layered solution ({val['n_pairs']} pairs, offsets "
+          f"0-{val['max_offset_km']:g} km):")
+    print(f"  median |dT| {val['median_abs_dt_s']:.4f} s, 99th percentile "
+          f"{val['p99_abs_dt_s']:.4f} s, max {val['max_abs_dt_s']:.4f} s, "
+          f"mean dT {val['mean_dt_s']:+.4f} s")
+    print(f"  velocity from |grad T|: median |dv| {val['median_abs_dv_kmps']:.4f} km/s, "
+          f"99th percentile {val['p99_abs_dv_kmps']:.4f} km/s")
+    print(f"  final loss: train {report.final_train_loss:.4g}, validation "
+          f"{report.final_val_loss:.4g}")
+    return 0
