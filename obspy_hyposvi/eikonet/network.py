@@ -50,9 +50,9 @@ class _FactoredBase(nn.Module):
 
     def __init__(self, slowness_min: float, slowness_max: float) -> None:
         super().__init__()
-        if not 0 < slowness_min < slowness_max:
+        if not 0 < slowness_min <= slowness_max:
             raise ValueError(
-                f"need 0 < slowness_min < slowness_max, got {slowness_min}, {slowness_max}")
+                f"need 0 < slowness_min <= slowness_max, got {slowness_min}, {slowness_max}")
         # bounds widened by 2 % so the sigmoid is never pinned at a saturated end
         self.register_buffer("tau_lo", torch.tensor(slowness_min * 0.98, dtype=torch.float64))
         self.register_buffer("tau_hi", torch.tensor(slowness_max * 1.02, dtype=torch.float64))

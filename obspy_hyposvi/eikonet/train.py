@@ -351,7 +351,11 @@ def train_eikonet_1d(model: VelocityModel1D, phase: str, config: TrainConfig, *,
                            "step": step + 1, "config": config.to_dict()})
     net.eval()
     val_loss = float(loss_of(*val_pairs, create_graph=False).detach())
-    validation = validate_1d(net, model, phase, device=device)
+    # the validation set (offsets 0-250 km, sources 0-40 km), cut to the trained domain
+    validation = validate_1d(net, model, phase, device=device,
+                             max_offset_km=min(250.0, config.max_offset_km),
+                             source_depth_km=(max(0.0, config.depth_min_km),
+                                              min(40.0, config.depth_max_km)))
     report = TrainingReport(n_steps=config.n_steps, final_train_loss=loss, final_val_loss=val_loss,
                             seconds=time.perf_counter() - t0, device=str(device),
                             validation=validation)
@@ -379,6 +383,6 @@ def checkpoint_metadata(model: VelocityModel1D, phase: str, config: TrainConfig,
                           "depth_km": [config.depth_min_km, config.depth_max_km]},
         "training": {**config.to_dict(), "final_train_loss": report.final_train_loss,
                      "final_val_loss": report.final_val_loss, "seconds": report.seconds,
-                     "device": report.device, "torch_version": torch.__version__},
+                     "device": report.device, "torch_version": str(torch.__version__)},
         "validation": report.validation,
     }
