@@ -14,6 +14,8 @@ __all__ = ["add_parser", "run"]
 
 #: Highest station on Earth is below 9 km: a domain reaching higher is a sign error.
 _MIN_DEPTH_KM = -9.0
+#: Fewest steps: the one-cycle schedule's 5 % warm-up needs at least two steps.
+_MIN_STEPS = 50
 #: Beyond this offset a flat-Earth 1D model is a poor description of first arrivals.
 _FLAT_EARTH_OFFSET_KM = 1000.0
 
@@ -68,6 +70,9 @@ def _config(args: argparse.Namespace):
                          f"(limit {_MIN_DEPTH_KM:g}); depths are km below sea level")
     if not args.max_offset_km > 0:
         raise UsageError(f"--max-offset-km {args.max_offset_km:g}: must be > 0")
+    if args.steps is not None and args.steps < _MIN_STEPS:
+        raise UsageError(f"--steps {args.steps}: at least {_MIN_STEPS} (the learning-rate "
+                         "schedule warms up over the first 5 %)")
     given = {k: v for k, v in {"n_steps": args.steps, "width": args.width,
                                "n_layers": args.layers,
                                "batch_size": args.batch_size}.items() if v is not None}
