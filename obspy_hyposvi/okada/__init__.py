@@ -7,7 +7,10 @@ Owns the Okada forward models of the package: :func:`dc3d` (rectangular fault) a
 :mod:`obspy_hyposvi.bridge.okada`.
 """
 
-from .dc3d import dc3d
-from .dc3d0 import dc3d0
+from .fault import (PARAM_NAMES, RectangularFault, displacement_hessian,
+                    displacement_jacobian, fault_displacement, okada_enu)
+from .point import dc3d0
+from .rectangular import dc3d
 
-__all__ = ["dc3d", "dc3d0"]
+__all__ = ["dc3d", "dc3d0", "PARAM_NAMES", "RectangularFault", "okada_enu",
+           "fault_displacement", "displacement_jacobian", "displacement_hessian"]

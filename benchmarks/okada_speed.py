@@ -1,0 +1,96 @@
+"""Speed of the batched Okada DC3D: forward and forward+gradient, CPU (and CUDA if present).
+
+Cases: 1e5 stations x 1 fault, and 1e3 faults x 1e3 stations (one broadcast call, chunked over
+faults so the autograd graph fits in memory). Prints a table and writes
+``benchmarks/results/okada_speed.json``. OkadaTorch's reference point is ~0.5 s for 1e5
+stations on one core (forward, one fault per call).
+
+Usage: ``python benchmarks/okada_speed.py [--repeats 3] [--threads N] [--small]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from obspy_hyposvi.okada import dc3d
+
+RESULTS = Path(__file__).resolve().parent / "results" / "okada_speed.json"
+
+
+def _inputs(n_faults: int, n_stations: int, device: str, requires_grad: bool):
+    g = torch.Generator().manual_seed(0)
+
+    def rand(shape, lo, hi):
+        return (lo + (hi - lo) * torch.rand(shape, generator=g, dtype=torch.float64)).to(device)
+
+    xyz = [rand((1, n_stations), -50, 50), rand((1, n_stations), -50, 50),
+           torch.zeros((1, n_stations), dtype=torch.float64, device=device)]
+    fault = [rand((n_faults, 1), 5, 20), rand((n_faults, 1), 10, 89),
+             rand((n_faults, 1), -20, -5), rand((n_faults, 1), 5, 20),
+             rand((n_faults, 1), -10, -2), rand((n_faults, 1), 2, 10),
+             rand((n_faults, 1), -1, 1), rand((n_faults, 1), -1, 1), rand((n_faults, 1), 0, 0.1)]
+    if requires_grad:
+        for t in xyz[:2] + fault:
+            t.requires_grad_(True)
+    return xyz, fault
+
+
+def _run(n_faults, n_stations, device, gradient, chunk):
+    xyz, fault = _inputs(n_faults, n_stations, device, gradient)
+    leaves = [t for t in xyz + fault if t.requires_grad]
+    t0 = time.perf_counter()
+    for start in range(0, n_faults, chunk):
+        part = [f[start:start + chunk] for f in fault]
+        with torch.set_grad_enabled(gradient):
+            u, du, _ = dc3d(2 / 3, *xyz, *part)
+            if gradient:
+                # a scalar misfit, as in an inversion: one backward pass
+                torch.autograd.grad((u * u).sum() + (du * du).sum(), leaves, allow_unused=True)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1: the one-core figure OkadaTorch quotes)")
+    parser.add_argument("--small", action="store_true", help="1e4 and 1e2 x 1e3 (smoke test)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    cases = [(1, 10_000 if args.small else 100_000, 1), (100 if args.small else 1000, 1000, 50)]
+    rows = []
+    for device in devices:
+        for n_faults, n_stations, chunk in cases:
+            for gradient in (False, True):
+                _run(min(n_faults, chunk), min(n_stations, 1000), device, gradient, chunk)  # warm-up
+                best = min(_run(n_faults, n_stations, device, gradient, chunk)
+                           for _ in range(args.repeats))
+                rows.append({"device": device, "n_faults": n_faults, "n_stations": n_stations,
+                             "mode": "forward+gradient" if gradient else "forward",
+                             "seconds": round(best, 4),
+                             "us_per_pair": round(1e6 * best / (n_faults * n_stations), 3)})
+                r = rows[-1]
+                print(f"{r['device']:5s} {r['n_faults']:6d} x {r['n_stations']:7d}  "
+                      f"{r['mode']:17s} {r['seconds']:8.3f} s  {r['us_per_pair']:7.3f} us/pair",
+                      flush=True)
+    meta = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+            "machine": platform.machine(), "processor": platform.processor(),
+            "dtype": "float64", "repeats": args.repeats, "small": args.small}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+    print(f"written {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
