@@ -1,0 +1,180 @@
+"""The ``hyposvi`` command, called through ``main([...])``: exit codes, outputs, messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from obspy import read_events
+
+from obspy_hyposvi.cli import main
+from obspy_hyposvi.cli.demo import example_dir
+from obspy_hyposvi.eikonet.model import bundled_model_dir
+
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = example_dir()
+#: Few particles and epochs: these tests check the plumbing, not the accuracy.
+FAST = ["--particles", "16", "--epochs", "10"]
+
+needs_bundled = pytest.mark.skipif(
+    not (bundled_model_dir() / "socal-1d-P.pt").is_file(),
+    reason="bundled socal-1d checkpoints not present")
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main([]) == 2
+    assert main(["no-such-command"]) == 2
+    assert main(["locate"]) == 2  # PICKS, --inventory and -o missing
+    assert main(["locate", "a.xml", "-i", "b.xml", "-o", "c.xml", "--particles", "0"]) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_out_of_range_setting_is_a_usage_error(capsys, tmp_path):
+    code = main(["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+                 "-o", str(tmp_path / "out.xml"), "--error-min", "2", "--error-max", "1"])
+    assert code == 2
+    assert "max_s" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys):
+    assert main(["--help"]) == 0
+    assert "locate" in capsys.readouterr().out
+
+
+def test_missing_picks_file_exit_1_names_it(capsys, tmp_path):
+    missing = tmp_path / "nope.xml"
+    code = main(["locate", str(missing), "-i", str(EXAMPLES / "stations.xml"),
+                 "-o", str(tmp_path / "out.xml")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert str(missing) in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unreadable_inventory_exit_1_names_it(capsys, tmp_path):
+    bad = tmp_path / "stations.xml"
+    bad.write_text("this is not StationXML\n")
+    code = main(["locate", str(EXAMPLES / "picks.xml"), "-i", str(bad),
+                 "-o", str(tmp_path / "out.xml")])
+    assert code == 1
+    assert str(bad) in capsys.readouterr().err
+
+
+def test_debug_reraises(tmp_path):
+    from obspy_hyposvi.errors import HypoSVIError
+
+    with pytest.raises(HypoSVIError):
+        main(["--debug", "info", str(tmp_path / "missing.pt")])
+
+
+def test_info_bad_file_exit_1(capsys, tmp_path):
+    bad = tmp_path / "foreign.pt"
+    bad.write_bytes(b"not a checkpoint")
+    assert main(["info", str(bad)]) == 1
+    assert str(bad) in capsys.readouterr().err
+
+
+@needs_bundled
+def test_models_lists_bundled(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "socal-1d" in out and "median |dT|" in out
+    assert main(["models", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert {("socal-1d", "P"), ("socal-1d", "S")} <= {(e["name"], e["phase"]) for e in entries}
+
+
+@needs_bundled
+def test_info_prints_metadata_json(capsys):
+    assert main(["info", str(bundled_model_dir() / "socal-1d-S.pt")]) == 0
+    meta = json.loads(capsys.readouterr().out)
+    assert meta["phase"] == "S" and "validation" in meta
+
+
+@needs_bundled
+def test_locate_example(capsys, tmp_path):
+    out = tmp_path / "located.xml"
+    code = main(["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+                 "--model", "socal-1d", "-o", str(out), "--seed", "1", *FAST,
+                 "--error-fraction", "0", "--error-min", "0.05", "--error-max", "0.05",
+                 "--plot", str(tmp_path / "figs")])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert "6 events: 6 located, 0 not located" in stdout
+    catalog = read_events(str(out))
+    assert len(catalog) == 6
+    for event in catalog:
+        origin = event.preferred_origin()
+        assert origin is not None and origin.depth > 0  # m, below sea level
+        assert len(origin.arrivals) == len(event.picks)
+    assert (tmp_path / "figs" / "catalog.png").is_file()
+    assert len(list((tmp_path / "figs").glob("0*.png"))) == 6
+
+
+@needs_bundled
+@pytest.mark.slow
+def test_locate_sc3ml(tmp_path):
+    out = tmp_path / "located.scml"
+    assert main(["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+                 "-o", str(out), "--format", "SC3ML", "--likelihood", "gaussian", *FAST]) == 0
+    assert "seiscomp" in out.read_text()[:500].lower()
+
+
+@needs_bundled
+def test_demo(capsys, tmp_path):
+    assert main(["demo", "-o", str(tmp_path / "demo"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "mean |error|" in out
+    assert (tmp_path / "demo" / "located.xml").is_file()
+    assert (tmp_path / "demo" / "located.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_train_tiny_then_info(capsys, tmp_path):
+    out = tmp_path / "tiny-S.pt"
+    code = main(["train", str(DATA / "velocity_socal_layers.csv"), "--phase", "S",
+                 "--max-offset-km", "250", "--depth-km", "-3", "40", "-o", str(out),
+                 "--steps", "50", "--width", "8", "--layers", "1", "--batch-size", "64"])
+    stdout = capsys.readouterr().out
+    assert code == 0 and out.is_file()
+    assert "median |dT|" in stdout
+    assert not out.with_name(out.name + ".state").exists()
+    assert main(["info", str(out)]) == 0
+    meta = json.loads(capsys.readouterr().out)
+    assert meta["phase"] == "S" and meta["domain"]["depth_km"] == [-3.0, 40.0]
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--depth-km", "1", "40"], 2, "stations"),       # domain must reach above sea level
+    (["--depth-km", "10", "5"], 2, "MIN must be below MAX"),
+    (["--steps", "10"], 2, "at least"),
+    (["--max-offset-km", "-5"], 2, "max-offset-km"),
+])
+def test_train_bad_domain(capsys, tmp_path, args, code, message):
+    argv = ["train", str(DATA / "velocity_socal_layers.csv"), "--phase", "P",
+            "-o", str(tmp_path / "m.pt"), *args]
+    assert main(argv) == code
+    assert message in capsys.readouterr().err
+
+
+def test_train_missing_velocity_file(capsys, tmp_path):
+    missing = tmp_path / "velocity.csv"
+    assert main(["train", str(missing), "--phase", "P", "-o", str(tmp_path / "m.pt")]) == 1
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_train_stations_above_domain(capsys, tmp_path):
+    # the example stations reach ~2 km elevation: a domain starting at -0.5 km misses them
+    code = main(["train", str(DATA / "velocity_socal_layers.csv"), "--phase", "P",
+                 "--depth-km", "-0.5", "40", "--inventory", str(EXAMPLES / "stations.xml"),
+                 "-o", str(tmp_path / "m.pt"), "--steps", "50"])
+    assert code == 1
+    assert "elevation" in capsys.readouterr().err
+
+
+def test_train_resume_missing_state(capsys, tmp_path):
+    missing = tmp_path / "m.pt.state"
+    code = main(["train", str(DATA / "velocity_socal_layers.csv"), "--phase", "P",
+                 "-o", str(tmp_path / "m.pt"), "--resume", str(missing)])
+    assert code == 1
+    assert str(missing) in capsys.readouterr().err
