@@ -178,3 +178,28 @@ def test_train_resume_missing_state(capsys, tmp_path):
                  "-o", str(tmp_path / "m.pt"), "--resume", str(missing)])
     assert code == 1
     assert str(missing) in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_resume_from_saved_state(capsys, monkeypatch, tmp_path):
+    from obspy_hyposvi.errors import HypoSVIError
+
+    out = tmp_path / "m-P.pt"
+    state = out.with_name(out.name + ".state")
+    argv = ["train", str(DATA / "velocity_socal_layers.csv"), "--phase", "P", "-o", str(out),
+            "--steps", "500", "--width", "8", "--layers", "1", "--batch-size", "32"]
+
+    def crash(*args, **kwargs):
+        raise HypoSVIError("simulated crash after training")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("obspy_hyposvi.eikonet.train.checkpoint_metadata", crash)
+        assert main(argv) == 1
+    assert state.is_file() and not out.exists()  # the state of step 500 survived the crash
+    capsys.readouterr()
+    # other settings than the state's are refused, naming the difference
+    assert main([*argv[:-8], "--steps", "500", "--width", "16", "--layers", "1",
+                 "--batch-size", "32", "--resume", str(state)]) == 1
+    assert "width" in capsys.readouterr().err
+    assert main([*argv, "--resume", str(state)]) == 0
+    assert out.is_file() and not state.exists()

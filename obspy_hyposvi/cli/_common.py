@@ -8,7 +8,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Iterator
 
-__all__ = ["UsageError", "add_location_options", "location_settings", "event_progress", "check_device"]
+__all__ = ["UsageError", "add_location_options", "location_settings", "event_progress",
+           "check_device"]
 
 
 class UsageError(Exception):
