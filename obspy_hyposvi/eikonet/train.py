@@ -13,6 +13,7 @@ at both ends of every pair, in L1, which tolerates the unavoidable large residua
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, fields
@@ -346,9 +347,11 @@ def train_eikonet_1d(model: VelocityModel1D, phase: str, config: TrainConfig, *,
         if progress is not None:
             progress(step + 1, loss)
         if on_checkpoint is not None and (step + 1) % checkpoint_every == 0:
-            on_checkpoint({"net": net.state_dict(), "optimizer": opt.state_dict(),
-                           "scheduler": sched.state_dict(), "generator": torch_gen.get_state(),
-                           "step": step + 1, "config": config.to_dict()})
+            # deep copy: state_dict() holds live tensors that later steps would change
+            on_checkpoint(copy.deepcopy({
+                "net": net.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(), "generator": torch_gen.get_state(),
+                "step": step + 1, "config": config.to_dict()}))
     net.eval()
     val_loss = float(loss_of(*val_pairs, create_graph=False).detach())
     # the validation set (offsets 0-250 km, sources 0-40 km), cut to the trained domain
