@@ -54,6 +54,7 @@ def score(report, truth: list[dict]) -> dict:
     limit = chi2.ppf(CONFIDENCE / 100.0, 3)
     epi, dep, ot, inside = [], [], [], []
     degenerate = 0
+    per_event = []
     for res, obs, t in zip(report.results, report.observations, truth):
         if not isinstance(res, LocationResult):
             continue
@@ -72,6 +73,10 @@ def score(report, truth: list[dict]) -> dict:
             continue
         m2 = float(d @ np.linalg.solve(cov, d))
         inside.append(m2 <= limit)
+        per_event.append({"event_id": res.event_id, "epicentral_km": epi[-1],
+                          "depth_error_km": float(d[2]), "origin_time_s": ot[-1],
+                          "mahalanobis2": m2,
+                          "cluster_fraction": res.extra.get("cluster_fraction")})
     return {"n_located": len(epi),
             "mean_epicentral_km": float(np.mean(epi)) if epi else float("nan"),
             "median_epicentral_km": float(np.median(epi)) if epi else float("nan"),
@@ -79,7 +84,7 @@ def score(report, truth: list[dict]) -> dict:
             "median_depth_km": float(np.median(dep)) if dep else float("nan"),
             "mean_origin_time_s": float(np.mean(ot)) if ot else float("nan"),
             "coverage_68": float(np.mean(inside)) if inside else float("nan"),
-            "n_singular_covariance": degenerate}
+            "n_singular_covariance": degenerate, "per_event": per_event}
 
 
 def main(argv=None) -> int:
