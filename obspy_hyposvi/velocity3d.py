@@ -74,13 +74,8 @@ def _same_crs(a: str, b: str) -> bool:
     return CRS.from_user_input(a) == CRS.from_user_input(b)
 
 
-def _trilinear_numpy(values: np.ndarray, origin: np.ndarray, spacing: np.ndarray,
-                     xyz: np.ndarray) -> np.ndarray:
-    """Trilinear interpolation of ``values`` (nx, ny, nz) at ``xyz`` (n, 3); no bounds check."""
-    shape = np.array(values.shape)
-    frac = (xyz - origin) / spacing
-    idx = np.clip(np.floor(frac).astype(np.int64), 0, shape - 2)
-    w = np.clip(frac - idx, 0.0, 1.0)
+def _blend(values, idx, w):
+    """Trilinear blend of the 8 cell corners; works on numpy arrays and torch tensors alike."""
     i, j, k = idx[:, 0], idx[:, 1], idx[:, 2]
     wx, wy, wz = w[:, 0], w[:, 1], w[:, 2]
     c00 = values[i, j, k] * (1 - wx) + values[i + 1, j, k] * wx
@@ -90,6 +85,16 @@ def _trilinear_numpy(values: np.ndarray, origin: np.ndarray, spacing: np.ndarray
     c0 = c00 * (1 - wy) + c10 * wy
     c1 = c01 * (1 - wy) + c11 * wy
     return c0 * (1 - wz) + c1 * wz
+
+
+def _trilinear_numpy(values: np.ndarray, origin: np.ndarray, spacing: np.ndarray,
+                     xyz: np.ndarray) -> np.ndarray:
+    """Trilinear interpolation of ``values`` (nx, ny, nz) at ``xyz`` (n, 3); no bounds check."""
+    shape = np.array(values.shape)
+    frac = (xyz - origin) / spacing
+    idx = np.clip(np.floor(frac).astype(np.int64), 0, shape - 2)
+    w = np.clip(frac - idx, 0.0, 1.0)
+    return _blend(values, idx, w)
 
 
 def _trilinear_torch(values, origin, spacing, xyz):
@@ -100,15 +105,7 @@ def _trilinear_torch(values, origin, spacing, xyz):
     frac = (xyz - origin) / spacing
     idx = torch.minimum(torch.clamp(torch.floor(frac).long(), min=0), shape - 2)
     w = torch.clamp(frac - idx.to(frac.dtype), 0.0, 1.0)
-    i, j, k = idx[:, 0], idx[:, 1], idx[:, 2]
-    wx, wy, wz = w[:, 0], w[:, 1], w[:, 2]
-    c00 = values[i, j, k] * (1 - wx) + values[i + 1, j, k] * wx
-    c10 = values[i, j + 1, k] * (1 - wx) + values[i + 1, j + 1, k] * wx
-    c01 = values[i, j, k + 1] * (1 - wx) + values[i + 1, j, k + 1] * wx
-    c11 = values[i, j + 1, k + 1] * (1 - wx) + values[i + 1, j + 1, k + 1] * wx
-    c0 = c00 * (1 - wy) + c10 * wy
-    c1 = c01 * (1 - wy) + c11 * wy
-    return c0 * (1 - wz) + c1 * wz
+    return _blend(values, idx, w)
 
 
 @dataclass(frozen=True, eq=False)
