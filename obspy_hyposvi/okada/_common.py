@@ -12,6 +12,7 @@ that no branch ever produces an inf or NaN that autograd would multiply by zero 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -45,6 +46,38 @@ def as_tensors(
     return list(torch.broadcast_tensors(*out))
 
 
+def blockwise(
+    kernel: Callable[..., tuple[Tensor, Tensor]], args: list[Tensor], block: int
+) -> tuple[Tensor, Tensor]:
+    """Run ``kernel(*args) -> (values (n, m), flags (n,))`` over flat blocks of ``args``.
+
+    ``args`` are broadcast tensors of one shape; the kernel sees them flattened to 1-D, on CPU
+    cut into blocks of at most ``block`` elements, so that its many elementwise temporaries
+    stay in the cache (a 1e5-station call is about 1.7x faster in blocks of 4096 than at once);
+    on other devices (GPU) whole. The results are put back in the broadcast shape.
+    """
+    shape = args[0].shape
+    n = math.prod(shape)
+    if args[0].device.type != "cpu":
+        block = max(n, 1)
+    # split, not slices: the backward of a split is one cat, that of each slice a full-size copy
+    blocks = zip(*(a.reshape(-1).split(block) for a in args))
+    values, flags = zip(*(kernel(*b) for b in blocks))
+    return torch.cat(values).reshape(*shape, -1), torch.cat(flags).reshape(shape)
+
+
+def is_fixed_zero(v: Tensor) -> bool:
+    """True if ``v`` is 0 everywhere and no derivative flows through it.
+
+    False where ``v`` requires grad (autograd, ``torch.func.grad``/``jacrev``), carries a
+    forward-mode tangent (``torch.func.jvp``/``jacfwd``) or cannot be read (``vmap``), so that a
+    shortcut valid only at ``v = 0`` never drops a derivative with respect to ``v``.
+    """
+    if v.requires_grad or torch.autograd.forward_ad.unpack_dual(v).tangent is not None:
+        return False
+    return not maybe_any(v != 0)
+
+
 def snap(v: Tensor, eps: float = EPS) -> Tensor:
     """Zero values with ``|v| < eps`` (as the Fortran), keeping the gradient of ``v``."""
     return torch.where(v.abs() < eps, v - v.detach(), v)
@@ -52,7 +85,19 @@ def snap(v: Tensor, eps: float = EPS) -> Tensor:
 
 def safe(v: Tensor, bad: Tensor, fill: float = 1.0) -> Tensor:
     """Replace ``v`` where ``bad`` by ``fill``: the inner half of a double ``where``."""
-    return torch.where(bad, torch.full_like(v, fill), v)
+    return torch.where(bad, fill, v)
+
+
+def maybe_any(mask: Tensor) -> bool:
+    """``mask.any()`` as a Python bool, used to skip a branch nobody takes.
+
+    Inside ``torch.func.vmap`` the value cannot be read (data-dependent control flow); the
+    answer is then True, so that the caller computes the branch and selects with ``where``.
+    """
+    try:
+        return bool(mask.any())
+    except RuntimeError:
+        return True
 
 
 def sign_pm(v: Tensor) -> Tensor:
