@@ -78,6 +78,18 @@ def is_fixed_zero(v: Tensor) -> bool:
     return not maybe_any(v != 0)
 
 
+def weighted_sum(weights: list[Tensor], terms: list[Tensor]) -> Tensor:
+    """``sum_k weights[k] * terms[k]``, accumulated in order as the Fortran does.
+
+    Not ``addcmul``: its fused rounding is as good, but moves the results off the Fortran's
+    by an ulp where nothing else does.
+    """
+    total = weights[0] * terms[0]
+    for w, t in zip(weights[1:], terms[1:]):
+        total = total + w * t
+    return total
+
+
 def snap(v: Tensor, eps: float = EPS) -> Tensor:
     """Zero values with ``|v| < eps`` (as the Fortran), keeping the gradient of ``v``."""
     return torch.where(v.abs() < eps, v - v.detach(), v)

@@ -16,9 +16,24 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._common import PI2, as_tensors, dip_constants, safe, snap
+from ._common import (
+    PI2,
+    as_tensors,
+    blockwise,
+    dip_constants,
+    is_fixed_zero,
+    maybe_any,
+    safe,
+    snap,
+    weighted_sum,
+)
 
 __all__ = ["dc3d0"]
+
+#: station-source pairs per block on CPU (see :func:`._common.blockwise`)
+_CPU_BLOCK = 8192
+#: take the z = 0 shortcut of :func:`_dc3d0_kernel` (off only to test it against the general path)
+_SURFACE_SHORTCUT = True
 
 
 def _point_geometry(x, y, d, sd, cd) -> dict[str, Tensor]:
@@ -48,17 +63,48 @@ def _point_geometry(x, y, d, sd, cd) -> dict[str, Tensor]:
 
 
 def _combine(parts, pot) -> list[Tensor]:
-    """sum_k pot_k / (2 pi) * parts_k[i] for the 12 outputs."""
+    """sum_k pot_k / (2 pi) * parts_k[i] for each row i of the parts (lists of equal length)."""
     w = [v / PI2 for v in pot]
-    return [sum(wk * pk[i] for wk, pk in zip(w, parts)) for i in range(12)]
+    return [weighted_sum(w, row) for row in zip(*parts)]
 
 
-def _ua0(g, k, pot) -> list[Tensor]:
-    """Part A of the point source (Okada 1992, Table 2)."""
+def _ua0(g, k, pot, z_rows_only: bool = False) -> list[Tensor | None]:
+    """Part A of the point source (Okada 1992, Table 2).
+
+    With ``z_rows_only`` only the z-derivative rows (9-11) are computed, the others are None:
+    at z = 0 the rest of part A cancels between the real and image sources.
+    """
     alp1, alp2, sd, cd, s2d, c2d = (k[n] for n in ("alp1", "alp2", "sd", "cd", "s2d", "c2d"))
     x, y, d, p, q, s, t, xy, x2 = (g[n] for n in ("x", "y", "d", "p", "q", "s", "t", "xy", "x2"))
     r3, r5, qr, qrx, a3, a5, b3, c3 = (g[n] for n in ("r3", "r5", "qr", "qrx", "a3", "a5", "b3", "c3"))
     uy, uz, vy, vz, wy, wz = (g[n] for n in ("uy", "uz", "vy", "vz", "wy", "wz"))
+    i6 = alp1 * 3.0 * x * d / r5
+    i9 = alp1 * 3.0 * y * d / r5
+    z_rows = _combine((
+        [
+            alp1 * (cd / r3 + d * qr) + alp2 * 3.0 * x2 / r5 * uz,
+            3.0 * x / r5 * (alp1 * d * sd + alp2 * y * uz),
+            3.0 * x / r5 * (-alp1 * d * cd + alp2 * (d * uz - q)),
+        ],
+        [
+            alp2 * 3.0 * x / r5 * vz,
+            alp1 * (c2d / r3 + 3.0 * d * s / r5) + alp2 * 3.0 * y / r5 * vz,
+            alp1 * (s2d / r3 - 3.0 * d * t / r5) + alp2 * (3.0 * d / r5 * vz - p * qr),
+        ],
+        [
+            alp1 * 3.0 * x * d / r5 - alp2 * x * qr * wz,
+            -alp1 * (s2d / r3 - 3.0 * d * t / r5) - alp2 * y * qr * wz,
+            alp1 * (c2d / r3 + 3.0 * d * s / r5) - alp2 * (d * wz - q) * qr,
+        ],
+        [
+            -i6,
+            -i9,
+            alp1 * c3 / r3,
+        ],
+    ), pot)
+    if z_rows_only:
+        return [None] * 9 + z_rows
+    i5 = alp1 * 3.0 * xy / r5
     strike = [
         alp1 * q / r3 + alp2 * x2 * qr,
         alp1 * x / r3 * sd + alp2 * xy * qr,
@@ -69,9 +115,6 @@ def _ua0(g, k, pot) -> list[Tensor]:
         alp1 * (sd / r3 - y * qr) + alp2 * 3.0 * x2 / r5 * uy,
         3.0 * x / r5 * (-alp1 * y * sd + alp2 * (y * uy + q)),
         3.0 * x / r5 * (alp1 * y * cd + alp2 * d * uy),
-        alp1 * (cd / r3 + d * qr) + alp2 * 3.0 * x2 / r5 * uz,
-        3.0 * x / r5 * (alp1 * d * sd + alp2 * y * uz),
-        3.0 * x / r5 * (-alp1 * d * cd + alp2 * (d * uz - q)),
     ]
     dip = [
         alp2 * x * p * qr,
@@ -83,9 +126,6 @@ def _ua0(g, k, pot) -> list[Tensor]:
         alp2 * 3.0 * x / r5 * vy,
         alp1 * (s2d / r3 - 3.0 * y * s / r5) + alp2 * (3.0 * y / r5 * vy + p * qr),
         -alp1 * (c2d / r3 - 3.0 * y * t / r5) + alp2 * 3.0 * d / r5 * vy,
-        alp2 * 3.0 * x / r5 * vz,
-        alp1 * (c2d / r3 + 3.0 * d * s / r5) + alp2 * 3.0 * y / r5 * vz,
-        alp1 * (s2d / r3 - 3.0 * d * t / r5) + alp2 * (3.0 * d / r5 * vz - p * qr),
     ]
     tensile = [
         alp1 * x / r3 - alp2 * x * q * qr,
@@ -97,20 +137,19 @@ def _ua0(g, k, pot) -> list[Tensor]:
         -alp1 * 3.0 * xy / r5 - alp2 * x * qr * wy,
         alp1 * (c2d / r3 - 3.0 * y * t / r5) - alp2 * (y * wy + q) * qr,
         alp1 * (s2d / r3 - 3.0 * y * s / r5) - alp2 * d * qr * wy,
-        alp1 * 3.0 * x * d / r5 - alp2 * x * qr * wz,
-        -alp1 * (s2d / r3 - 3.0 * d * t / r5) - alp2 * y * qr * wz,
-        alp1 * (c2d / r3 + 3.0 * d * s / r5) - alp2 * (d * wz - q) * qr,
     ]
-    i5 = alp1 * 3.0 * xy / r5
-    i6 = alp1 * 3.0 * x * d / r5
-    i9 = alp1 * 3.0 * y * d / r5
     inflate = [
-        -alp1 * x / r3, -alp1 * y / r3, -alp1 * d / r3,
-        -alp1 * a3 / r3, i5, i6,
-        i5, -alp1 * b3 / r3, i9,
-        -i6, -i9, alp1 * c3 / r3,
+        -alp1 * x / r3,
+        -alp1 * y / r3,
+        -alp1 * d / r3,
+        -alp1 * a3 / r3,
+        i5,
+        i6,
+        i5,
+        -alp1 * b3 / r3,
+        i9,
     ]
-    return _combine((strike, dip, tensile, inflate), pot)
+    return _combine((strike, dip, tensile, inflate), pot) + z_rows
 
 
 def _ub0(g, k, z, pot) -> list[Tensor]:
@@ -123,7 +162,9 @@ def _ub0(g, k, z, pot) -> list[Tensor]:
     )
     c = d + z
     rd = r + d
-    rd = safe(rd, rd <= 0)  # image source: d = depth - z > 0, so only for invalid input
+    rd_bad = rd <= 0
+    if maybe_any(rd_bad):
+        rd = safe(rd, rd_bad)  # image source: d = depth - z > 0, so only for invalid input
     d12 = 1.0 / (r * rd * rd)
     d32 = d12 * (2.0 * r + d) / r2
     d33 = d12 * (3.0 * r + d) / (r2 * rd)
@@ -195,8 +236,12 @@ def _ub0(g, k, z, pot) -> list[Tensor]:
     return _combine((strike, dip, tensile, inflate), pot)
 
 
-def _uc0(g, k, z, pot) -> list[Tensor]:
-    """Part C of the point source (Okada 1992, Table 2)."""
+def _uc0(g, k, z, pot, displacement_only: bool = False) -> list[Tensor | None]:
+    """Part C of the point source (Okada 1992, Table 2).
+
+    With ``displacement_only`` only rows 0-2 are computed, the others are None: at z = 0 the
+    derivative rows are multiplied by z.
+    """
     alp4, alp5, sd, cd = k["alp4"], k["alp5"], k["sd"], k["cd"]
     sdsd, sdcd, s2d, c2d = k["sdsd"], k["sdcd"], k["s2d"], k["c2d"]
     x, y, d, p, q, s, t, xy, x2, y2, d2 = (
@@ -206,6 +251,33 @@ def _uc0(g, k, z, pot) -> list[Tensor]:
         g[n] for n in ("r", "r2", "r3", "r5", "qr", "qrx", "a3", "a5", "c3")
     )
     c = d + z
+    qr5 = 5.0 * q / r2
+    s5 = 3.0 / r5
+    x5 = 3.0 * x / r5
+    u_rows = _combine((
+        [
+            -alp4 * a3 / r3 * cd + alp5 * c * qr * a5,
+            x5 * (alp4 * y * cd + alp5 * c * (sd - y * qr5)),
+            x5 * (-alp4 * y * sd + alp5 * c * (cd + d * qr5)),
+        ],
+        [
+            alp4 * 3.0 * x * t / r5 - alp5 * c * p * qrx,
+            -alp4 / r3 * (c2d - 3.0 * y * t / r2) + alp5 * s5 * c * (s - y * p * qr5),
+            -alp4 * a3 / r3 * sdcd + alp5 * s5 * c * (t + d * p * qr5),
+        ],
+        [
+            x5 * (-alp4 * s + alp5 * (c * q * qr5 - z)),
+            alp4 / r3 * (s2d - 3.0 * y * s / r2) + alp5 * s5 * (c * (t - y + y * q * qr5) - y * z),
+            -alp4 / r3 * (1.0 - a3 * sdsd) - alp5 * s5 * (c * (s - d + d * q * qr5) - d * z),
+        ],
+        [
+            alp4 * 3.0 * x * d / r5,
+            alp4 * 3.0 * y * d / r5,
+            alp4 * c3 / r3,
+        ],
+    ), pot)
+    if displacement_only:
+        return u_rows + [None] * 9
     q2 = q * q
     r7 = r5 * r2
     a7 = 1.0 - 7.0 * x2 / r2
@@ -214,18 +286,17 @@ def _uc0(g, k, z, pot) -> list[Tensor]:
     c5 = 1.0 - 5.0 * d2 / r2
     c7 = 1.0 - 7.0 * d2 / r2
     d7 = 2.0 - 7.0 * q2 / r2
-    qr5 = 5.0 * q / r2
     qr7 = 7.0 * q / r2
     dr5 = 5.0 * d / r2
-    s5 = 3.0 / r5
-    x5 = 3.0 * x / r5
     st5 = (
         s5 * (alp4 * y * a5 * cd + alp5 * c * (a5 * sd - y * qr5 * a7))
     )
+    dp5 = x5 * (alp4 * (c2d - 5.0 * y * t / r2) - alp5 * 5.0 * c / r2 * (s - y * p * qr7))
+    tp5 = x5 * (-alp4 * (s2d - 5.0 * y * s / r2) - alp5 * 5.0 / r2 * (c * (t - y + y * q * qr7) - y * z))
+    i5 = -alp4 * 15.0 * xy * d / r7
+    i6 = -alp4 * x5 * c5
+    i9 = -alp4 * 3.0 * y / r5 * c5
     strike = [
-        -alp4 * a3 / r3 * cd + alp5 * c * qr * a5,
-        x5 * (alp4 * y * cd + alp5 * c * (sd - y * qr5)),
-        x5 * (-alp4 * y * sd + alp5 * c * (cd + d * qr5)),
         alp4 * x5 * (2.0 + a5) * cd - alp5 * c * qrx * (2.0 + a7),
         st5,
         s5 * (-alp4 * y * a5 * sd + alp5 * c * (a5 * cd + d * qr5 * a7)),
@@ -236,11 +307,7 @@ def _uc0(g, k, z, pot) -> list[Tensor]:
         15.0 * x / r7 * (alp4 * y * d * cd + alp5 * c * (d * b7 * sd - y * c7 * cd)),
         15.0 * x / r7 * (-alp4 * y * d * sd + alp5 * c * (2.0 * d * cd - q * c7)),
     ]
-    dp5 = x5 * (alp4 * (c2d - 5.0 * y * t / r2) - alp5 * 5.0 * c / r2 * (s - y * p * qr7))
     dip = [
-        alp4 * 3.0 * x * t / r5 - alp5 * c * p * qrx,
-        -alp4 / r3 * (c2d - 3.0 * y * t / r2) + alp5 * s5 * c * (s - y * p * qr5),
-        -alp4 * a3 / r3 * sdcd + alp5 * s5 * c * (t + d * p * qr5),
         alp4 * 3.0 * t / r5 * a5 - alp5 * 5.0 * c * p * qr / r2 * a7,
         dp5,
         x5 * (alp4 * (2.0 + a5) * sdcd - alp5 * 5.0 * c / r2 * (t + d * p * qr7)),
@@ -251,34 +318,32 @@ def _uc0(g, k, z, pot) -> list[Tensor]:
         s5 * (-alp4 * (d * b5 * c2d + y * c5 * s2d) - alp5 * c * ((3.0 + a5) * c2d + y * p * dr5 * qr7)),
         s5 * (-alp4 * d * a5 * sdcd - alp5 * c * (s2d - 10.0 * d * t / r2 + p * qr5 * c7)),
     ]
-    tp5 = x5 * (-alp4 * (s2d - 5.0 * y * s / r2) - alp5 * 5.0 / r2 * (c * (t - y + y * q * qr7) - y * z))
     tensile = [
-        x5 * (-alp4 * s + alp5 * (c * q * qr5 - z)),
-        alp4 / r3 * (s2d - 3.0 * y * s / r2) + alp5 * s5 * (c * (t - y + y * q * qr5) - y * z),
-        -alp4 / r3 * (1.0 - a3 * sdsd) - alp5 * s5 * (c * (s - d + d * q * qr5) - d * z),
         -alp4 * 3.0 * s / r5 * a5 + alp5 * (c * qr * qr5 * a7 - 3.0 * z / r5 * a5),
         tp5,
         x5 * (alp4 * (1.0 - (2.0 + a5) * sdsd) + alp5 * 5.0 / r2 * (c * (s - d + d * q * qr7) - d * z)),
         tp5,
         s5 * (-alp4 * (2.0 * y * s2d + s * b5)
-              - alp5 * (c * (2.0 * sdsd + 10.0 * y * (t - y) / r2 - q * qr5 * b7) + z * b5)),
+          - alp5 * (c * (2.0 * sdsd + 10.0 * y * (t - y) / r2 - q * qr5 * b7) + z * b5)),
         s5 * (alp4 * y * (1.0 - a5 * sdsd) + alp5 * (c * (3.0 + a5) * s2d - y * dr5 * (c * d7 + z))),
         x5 * (-alp4 * (c2d + s * dr5) + alp5 * (5.0 * c / r2 * (s - d + d * q * qr7) - 1.0 - z * dr5)),
         s5 * (alp4 * (d * b5 * s2d - y * c5 * c2d)
-              + alp5 * (c * ((3.0 + a5) * s2d - y * dr5 * d7) - y * (1.0 + z * dr5))),
+          + alp5 * (c * ((3.0 + a5) * s2d - y * dr5 * d7) - y * (1.0 + z * dr5))),
         s5 * (-alp4 * d * (1.0 - a5 * sdsd)
-              - alp5 * (c * (c2d + 10.0 * d * (s - d) / r2 - q * qr5 * c7) + z * (1.0 + c5))),
+          - alp5 * (c * (c2d + 10.0 * d * (s - d) / r2 - q * qr5 * c7) + z * (1.0 + c5))),
     ]
-    i5 = -alp4 * 15.0 * xy * d / r7
-    i6 = -alp4 * x5 * c5
-    i9 = -alp4 * 3.0 * y / r5 * c5
     inflate = [
-        alp4 * 3.0 * x * d / r5, alp4 * 3.0 * y * d / r5, alp4 * c3 / r3,
-        alp4 * 3.0 * d / r5 * a5, i5, i6,
-        i5, alp4 * 3.0 * d / r5 * b5, i9,
-        i6, i9, alp4 * 3.0 * d / r5 * (2.0 + c5),
+        alp4 * 3.0 * d / r5 * a5,
+        i5,
+        i6,
+        i5,
+        alp4 * 3.0 * d / r5 * b5,
+        i9,
+        i6,
+        i9,
+        alp4 * 3.0 * d / r5 * (2.0 + c5),
     ]
-    return _combine((strike, dip, tensile, inflate), pot)
+    return u_rows + _combine((strike, dip, tensile, inflate), pot)
 
 
 def dc3d0(
@@ -334,41 +399,47 @@ def dc3d0(
     >>> round(float(u[0]), 7), int(iret)
     (-0.0009447, 0)
     """
-    (alpha, x, y, z, depth, dip, pot1, pot2, pot3, pot4) = as_tensors(
-        alpha, x, y, z, depth, dip, pot1, pot2, pot3, pot4, dtype=dtype, device=device
-    )
+    args = as_tensors(alpha, x, y, z, depth, dip, pot1, pot2, pot3, pot4, dtype=dtype,
+                      device=device)
+    result, iret = blockwise(_dc3d0_kernel, args, _CPU_BLOCK)
+    return result[..., :3], result[..., 3:], iret
+
+
+def _dc3d0_kernel(alpha, x, y, z, depth, dip, pot1, pot2, pot3, pot4) -> tuple[Tensor, Tensor]:
+    """:func:`dc3d0` on 1-D tensors of one length: ``(u || du (n, 12), iret (n,))``."""
     k = dip_constants(alpha, dip)
     sd, cd = k["sd"], k["cd"]
     positive_z = z > 0
+    # stations exactly at z = 0 that no derivative flows through: the image source is the real
+    # one, so one geometry and a quarter of parts A and C (see rectangular._dc3d_kernel)
+    surface = _SURFACE_SHORTCUT and is_fixed_zero(z)
     # the Fortran snaps x and y in place in the real-source call and reuses them for the image
     xs, ys = snap(x), snap(y)
     d_real = snap(depth + z)
-    d_image = snap(depth - z)
+    d_image = d_real if surface else snap(depth - z)
     singular = (xs.detach() == 0) & (ys.detach() == 0) & (d_real.detach() == 0)
     bad = singular | positive_z
     # stand-in geometry for rows whose outputs are zeroed, so that their gradient is 0, not NaN
-    one = torch.ones_like(xs)
-    xs, ys = torch.where(bad, one, xs), torch.where(bad, one, ys)
-    d_real, d_image = torch.where(bad, one, d_real), torch.where(bad, one, d_image)
+    xs, ys = torch.where(bad, 1.0, xs), torch.where(bad, 1.0, ys)
+    d_real, d_image = torch.where(bad, 1.0, d_real), torch.where(bad, 1.0, d_image)
     pot = (pot1, pot2, pot3, pot4)
 
-    ua_r = _ua0(_point_geometry(xs, ys, d_real, sd, cd), k, pot)
     g_i = _point_geometry(xs, ys, d_image, sd, cd)
-    ua_i = _ua0(g_i, k, pot)
+    ua_i = _ua0(g_i, k, pot, z_rows_only=surface)
     ub_i = _ub0(g_i, k, z, pot)
-    uc_i = _uc0(g_i, k, z, pot)
-    out = []
-    for i in range(12):
-        real = -ua_r[i] if i < 9 else ua_r[i]  # d/dz of the real source changes sign
-        image = ua_i[i] + ub_i[i] + z * uc_i[i]
-        if i >= 9:
-            image = image + uc_i[i - 9]
-        out.append(real + image)
-    result = torch.stack(out, dim=-1)
-    result = torch.where(bad.unsqueeze(-1), torch.zeros_like(result), result)
-    iret = torch.where(
-        positive_z,
-        torch.full_like(positive_z, 2, dtype=torch.int64),
-        singular.to(torch.int64),
-    )
-    return result[..., :3], result[..., 3:], iret
+    uc_i = _uc0(g_i, k, z, pot, displacement_only=surface)
+    if surface:
+        # real + image of part A: cancels in rows 0-8, doubles in the z-derivatives 9-11
+        out = ub_i[:9] + [2.0 * ua_i[i] + ub_i[i] + uc_i[i - 9] for i in (9, 10, 11)]
+    else:
+        ua_r = _ua0(_point_geometry(xs, ys, d_real, sd, cd), k, pot)
+        out = []
+        for i in range(12):
+            real = -ua_r[i] if i < 9 else ua_r[i]  # d/dz of the real source changes sign
+            image = ua_i[i] + ub_i[i] + z * uc_i[i]
+            if i >= 9:
+                image = image + uc_i[i - 9]
+            out.append(real + image)
+    result = torch.where(bad.unsqueeze(-1), 0.0, torch.stack(out, dim=-1))
+    iret = torch.where(positive_z, 2, singular.to(torch.int64))
+    return result, iret

@@ -1,4 +1,4 @@
-"""DC3D's speed paths against its general path: the z = 0 shortcut, blocks, skipped branches.
+"""DC3D/DC3D0 speed paths against the general path: z = 0 shortcut, blocks, skipped branches.
 
 The shortcuts must give the general path's values and, above all, never drop a derivative: the
 z = 0 shortcut is valid only where no derivative with respect to z is asked for, which is
@@ -11,21 +11,31 @@ import pytest
 import torch
 from torch.autograd import gradcheck
 
-from obspy_hyposvi.okada import dc3d, rectangular
+from obspy_hyposvi.okada import dc3d, dc3d0, point, rectangular
 
 ALPHA = 2 / 3
 # depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3
 FAULT = (8.0, 35.0, -4.0, 6.0, -3.0, 2.5, -0.7, 1.1, 0.3)
+# depth, dip, pot1..pot4
+POINT = (6.0, 35.0, 0.7, -1.1, 0.3, 0.2)
+#: (function, its module, source parameters)
+KERNELS = {"dc3d": (dc3d, rectangular, FAULT), "dc3d0": (dc3d0, point, POINT)}
 #: the shortcut drops terms that are exactly zero and sums the rest in another order
 RTOL = 1e-12
 
 
+@pytest.fixture(params=sorted(KERNELS))
+def kernel(request):
+    """One of the kernels with its source parameters."""
+    return KERNELS[request.param]
+
+
 @pytest.fixture
-def general_path(monkeypatch):
-    """Switch the z = 0 shortcut off for the duration of a test."""
+def general_path(monkeypatch, kernel):
+    """Switch the z = 0 shortcut of ``kernel`` off (True) or on (False)."""
 
     def use(flag: bool) -> None:
-        monkeypatch.setattr(rectangular, "_SURFACE_SHORTCUT", not flag)
+        monkeypatch.setattr(kernel[1], "_SURFACE_SHORTCUT", not flag)
 
     return use
 
@@ -48,20 +58,22 @@ def _close(a, b) -> None:
         torch.testing.assert_close(p, q, rtol=RTOL, atol=RTOL * float(q.abs().max()))
 
 
-def test_surface_shortcut_values(general_path):
+def test_surface_shortcut_values(general_path, kernel):
+    func, _, source = kernel
     x, y = _stations()
-    fast, slow = _both(general_path, lambda: dc3d(ALPHA, x, y, 0.0, *FAULT))
+    fast, slow = _both(general_path, lambda: func(ALPHA, x, y, 0.0, *source))
     _close(fast[:2], slow[:2])
     assert torch.equal(fast[2], slow[2])
 
 
-def test_surface_shortcut_gradients_wrt_station_and_fault(general_path):
+def test_surface_shortcut_gradients_wrt_station_and_source(general_path, kernel):
+    func, _, source = kernel
     x, y = _stations(8)
 
     def grads():
         leaves = [x.clone().requires_grad_(True), y.clone().requires_grad_(True)] + [
-            torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in FAULT]
-        u, du, _ = dc3d(ALPHA, leaves[0], leaves[1], 0.0, *leaves[2:])
+            torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in source]
+        u, du, _ = func(ALPHA, leaves[0], leaves[1], 0.0, *leaves[2:])
         return torch.autograd.grad((u * u).sum() + du.sum(), leaves)
 
     fast, slow = _both(general_path, grads)
@@ -70,52 +82,57 @@ def test_surface_shortcut_gradients_wrt_station_and_fault(general_path):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.func imports torch.jit.script
 @pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd", "jvp", "hessian", "vmap"])
-def test_derivative_wrt_z_at_zero_is_kept(general_path, transform):
+def test_derivative_wrt_z_at_zero_is_kept(general_path, kernel, transform):
     """At z = 0 a derivative with respect to z must take the general path's value."""
-    from torch import func
+    from torch import func as tf
 
+    func, _, source = kernel
     x, y = 2.0, 3.0
 
     def uz(z):
-        u, du, _ = dc3d(ALPHA, x, y, z, *FAULT)
+        u, du, _ = func(ALPHA, x, y, z, *source)
         return u[2] + du[8]
 
     z0 = torch.tensor(0.0, dtype=torch.float64)
 
     def run():
         if transform == "jvp":
-            return func.jvp(uz, (z0,), (torch.ones_like(z0),))[1]
+            return tf.jvp(uz, (z0,), (torch.ones_like(z0),))[1]
         if transform == "vmap":
-            return func.vmap(func.grad(uz))(torch.zeros(3, dtype=torch.float64))
-        return getattr(func, transform)(uz)(z0)
+            return tf.vmap(tf.grad(uz))(torch.zeros(3, dtype=torch.float64))
+        return getattr(tf, transform)(uz)(z0)
 
     fast, slow = _both(general_path, run)
     torch.testing.assert_close(fast, slow, rtol=RTOL, atol=0.0)
     assert slow.abs().max() > 0
 
 
-def test_gradcheck_on_the_surface_path():
-    """Derivatives w.r.t. the station's x, y and the fault, with z = 0 a constant (shortcut)."""
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_gradcheck_on_the_surface_path(name):
+    """Derivatives w.r.t. the station's x, y and the source, z = 0 a constant (shortcut)."""
+    func, _, source = KERNELS[name]
     x, y = _stations(4)
     args = [x.requires_grad_(True), y.requires_grad_(True)] + [
-        torch.full((4,), v, dtype=torch.float64, requires_grad=True) for v in FAULT]
+        torch.full((4,), v, dtype=torch.float64, requires_grad=True) for v in source]
 
-    def f(x, y, *fault):
-        u, du, _ = dc3d(ALPHA, x, y, 0.0, *fault)
+    def f(x, y, *src):
+        u, du, _ = func(ALPHA, x, y, 0.0, *src)
         return u, du
 
     assert gradcheck(f, args, eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
+@pytest.mark.parametrize("name", sorted(KERNELS))
 @pytest.mark.parametrize("z", [0.0, -1.5])
-def test_blocks_match_one_call(monkeypatch, z):
+def test_blocks_match_one_call(monkeypatch, name, z):
     """Results do not depend on the CPU block size (block edges inside the station axis)."""
+    func, module, source = KERNELS[name]
     x, y = _stations(50)
     dips = torch.tensor([[35.0], [90.0], [0.0]], dtype=torch.float64)  # mixed dips per row
-    args = (ALPHA, x, y, z, FAULT[0], dips, *FAULT[2:])
-    whole = dc3d(*args)
-    monkeypatch.setattr(rectangular, "_CPU_BLOCK", 7)
-    blocked = dc3d(*args)
+    args = (ALPHA, x, y, z, source[0], dips, *source[2:])
+    whole = func(*args)
+    monkeypatch.setattr(module, "_CPU_BLOCK", 7)
+    blocked = func(*args)
     _close(blocked[:2], whole[:2])
     assert torch.equal(blocked[2], whole[2])
     assert whole[0].shape == (3, 50, 3)
