@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=6000)
+    parser.add_argument("--steps", type=int, default=TrainConfig.n_steps)
     parser.add_argument("--phase", choices=["P", "S"], nargs="*", default=["P", "S"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
@@ -45,7 +45,7 @@ def main() -> None:
         net, report = train_eikonet_1d(model, phase, config, device=args.device, progress=progress)
         meta = checkpoint_metadata(model, phase, config, report, package_version=__version__)
         path = save_checkpoint(args.out / f"socal-1d-{phase}.pt", net.state_dict(), meta)
-        results[phase] = {"path": str(path.relative_to(ROOT)), "seconds": report.seconds,
+        results[phase] = {"path": path.name, "seconds": report.seconds,
                           "device": report.device, "threads": args.threads, **report.validation}
         print(phase, json.dumps(results[phase], indent=1), flush=True)
     out = ROOT / "benchmarks" / "results" / f"train_bundled_{''.join(args.phase)}.json"

@@ -17,7 +17,7 @@ import torch
 
 from .network import EikoNet1D, EikoNet3D
 
-__all__ = ["eikonal_residual_1d", "eikonal_residual_3d"]
+__all__ = ["eikonal_residual_1d", "eikonal_residual_3d", "outflow_violation_1d"]
 
 
 def eikonal_residual_1d(net: EikoNet1D, offset_km: torch.Tensor, z_a_km: torch.Tensor,
@@ -50,3 +50,20 @@ def eikonal_residual_3d(net: EikoNet3D, source_km: torch.Tensor, receiver_km: to
     res_s = v_source_kmps * torch.sqrt((g_s**2).sum(-1) + 1e-18) - 1.0
     res_r = v_receiver_kmps * torch.sqrt((g_r**2).sum(-1) + 1e-18) - 1.0
     return torch.stack([res_s, res_r])
+
+
+def outflow_violation_1d(net: EikoNet1D, offset_km: torch.Tensor, z_km: torch.Tensor,
+                         z_top_km: float, v_top_kmps: torch.Tensor, *,
+                         create_graph: bool = True) -> torch.Tensor:
+    """How much a first arrival at the top of the domain comes from above, ``(n,)``.
+
+    Nothing lies above the top of the domain, so a first arrival there travels upwards or
+    sideways: ``dT/dz <= 0`` at ``z = z_top_km`` (z down). The eikonal equation alone does not
+    see this boundary condition, and a wave entering through the top is a zero-residual
+    solution that is too early everywhere it reaches. Returned is ``v * max(dT/dz, 0)``
+    (dimensionless, zero for a valid field).
+    """
+    z_top = torch.full_like(z_km, z_top_km).requires_grad_(True)
+    t = net(offset_km.detach(), z_km.detach(), z_top)
+    (dt_dz,) = torch.autograd.grad(t.sum(), (z_top,), create_graph=create_graph)
+    return v_top_kmps * torch.relu(dt_dz)

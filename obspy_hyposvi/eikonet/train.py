@@ -9,6 +9,13 @@ pairs with one end in the station band (what location uses most), uniform pairs 
 domain, near-source pairs (log-uniform offsets down to 10 m, small depth differences) and pairs
 with one end close to an interface (where the vertical derivative jumps). The residual is taken
 at both ends of every pair, in L1, which tolerates the unavoidable large residuals on kinks.
+
+The eikonal residual alone does not single out the first arrival: a wave entering through the
+top of the domain is a zero-residual field, too early wherever it reaches, and wide networks
+find it (shallow sources came out 2.5 s early at 200 km). The outflow condition at the top of
+the domain (nothing arrives from above,
+:func:`~obspy_hyposvi.eikonet.physics.outflow_violation_1d`) rules that field out. No travel
+time from any solver enters training.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from ..errors import TrainingDivergedError
 from ..layered_exact import layered_travel_time
 from ..velocity import Layered1D, Nodes1D, VelocityModel1D
 from .network import EikoNet1D
-from .physics import eikonal_residual_1d
+from .physics import eikonal_residual_1d, outflow_violation_1d
 
 __all__ = ["TrainConfig", "TrainingReport", "train_eikonet_1d", "validate_1d", "model_args_1d"]
 
@@ -55,6 +62,11 @@ class TrainConfig:
         Peak learning rate of the one-cycle schedule.
     n_validation
         Held-out collocation pairs for the validation residual.
+    offset_gain
+        Factor on the initial weights of the offset input: sharper offset features from the
+        start resolve the direct/head-wave crossovers sooner.
+    outflow_weight
+        Weight of the outflow condition at the top of the domain (0 switches it off).
     seed
         Seed of the initial weights and all sampling.
     dtype
@@ -65,15 +77,17 @@ class TrainConfig:
     depth_min_km: float = -3.0
     depth_max_km: float = 60.0
     station_band_km: float = 4.0
-    width: int = 64
+    width: int = 128
     n_layers: int = 4
     activation: str = "silu"
     n_branches: int = 1
     interface_features: bool = True
-    n_steps: int = 6000
-    batch_size: int = 4096
+    n_steps: int = 8000
+    batch_size: int = 2048
     learning_rate: float = 3e-3
     n_validation: int = 20000
+    offset_gain: float = 4.0
+    outflow_weight: float = 1.0
     seed: int = 0
     dtype: str = "float32"
 
@@ -85,11 +99,14 @@ class TrainConfig:
             "width": self.width >= 4,
             "n_layers": self.n_layers >= 1,
             "n_branches": self.n_branches >= 1,
-            "n_steps": self.n_steps >= 1,
+            # the one-cycle schedule needs a few steps per phase
+            "n_steps": self.n_steps >= 40,
             "batch_size": self.batch_size >= 16,
             "learning_rate": self.learning_rate > 0,
             "n_validation": self.n_validation >= 100,
             "dtype": self.dtype in ("float32", "float64"),
+            "offset_gain": self.offset_gain > 0,
+            "outflow_weight": self.outflow_weight >= 0,
         }
         for name, ok in checks.items():
             if not ok:
@@ -164,6 +181,12 @@ class _Sampler:
 
     def _u(self, n: int) -> torch.Tensor:
         return torch.rand(n, generator=self.g, dtype=torch.float64)
+
+    def uniform(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Offsets and depths (km) uniform over the domain."""
+        c = self.c
+        return (self._u(n) * c.max_offset_km,
+                c.depth_min_km + self._u(n) * (c.depth_max_km - c.depth_min_km))
 
     def __call__(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         c = self.c
@@ -307,7 +330,10 @@ def train_eikonet_1d(model: VelocityModel1D, phase: str, config: TrainConfig, *,
     torch_gen = torch.Generator().manual_seed(config.seed)
     with torch.random.fork_rng(devices=[]):  # seeded init without touching global RNG state
         torch.manual_seed(config.seed)
-        net = EikoNet1D(**model_args_1d(model, phase, config)).to(device=device, dtype=dtype)
+        net = EikoNet1D(**model_args_1d(model, phase, config))
+        with torch.no_grad():
+            net.net[0].weight[:, 0] *= config.offset_gain  # column 0 is the offset feature
+        net = net.to(device=device, dtype=dtype)
     opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.learning_rate,
                                                 total_steps=config.n_steps, pct_start=0.05,
@@ -330,11 +356,20 @@ def train_eikonet_1d(model: VelocityModel1D, phase: str, config: TrainConfig, *,
                                   velocity(zb).to(device, dtype), create_graph=create_graph)
         return res.abs().mean()
 
+    v_top = velocity(torch.tensor([config.depth_min_km], dtype=torch.float64)).to(device, dtype)
+
+    def outflow_loss() -> torch.Tensor:
+        if config.outflow_weight == 0:
+            return torch.zeros((), device=device, dtype=dtype)
+        r, z = sampler.uniform(max(16, config.batch_size // 4))
+        return config.outflow_weight * outflow_violation_1d(
+            net, r.to(device, dtype), z.to(device, dtype), config.depth_min_km, v_top).mean()
+
     t0 = time.perf_counter()
     loss = float("nan")
     net.train()
     for step in range(start, config.n_steps):
-        batch_loss = loss_of(*sampler(config.batch_size))
+        batch_loss = loss_of(*sampler(config.batch_size)) + outflow_loss()
         if not torch.isfinite(batch_loss):
             raise TrainingDivergedError(
                 f"training loss became {batch_loss.item()} at step {step}; lower the learning "

@@ -54,7 +54,12 @@ def test_residual_is_zero_for_exact_field():
 
 def test_divergence_is_reported():
     model = Layered1D(depth_km=[0.0], vp_kmps=[5.0], vs_kmps=[3.0], name="h")
-    cfg = TrainConfig(max_offset_km=100, depth_max_km=30, width=8, n_layers=1, n_steps=5,
+    cfg = TrainConfig(max_offset_km=100, depth_max_km=30, width=8, n_layers=1, n_steps=40,
                       batch_size=64, n_validation=200, learning_rate=float("inf"))
     with pytest.raises(TrainingDivergedError):
         train_eikonet_1d(model, "P", cfg)
+
+
+def test_too_few_steps_rejected():
+    with pytest.raises(ValueError, match="n_steps"):
+        TrainConfig(n_steps=10)
