@@ -1,7 +1,7 @@
 """Derive the cos(dip) series of DC3D's I3, I4, K1, K3, J3, J6 at a vertical fault (sympy).
 
 Not a test module: run ``python tests/okada/derive_vertical_series.py`` to print the
-coefficients used in ``obspy_hyposvi/okada/rectangular.py::_vertical_series`` (common subexpressions
+coefficients used in ``obspy_hyposvi/okada/_vertical.py::_vertical_series`` (common subexpressions
 ``w*``), for sin(dip) = +1, with ``t = R + eta`` and ``u = R + eta + sqrt(xi^2 + q^2)``.
 The zeroth order is the Fortran's vertical branch up to terms independent of eta (which cancel
 in the corner sum); the sin(dip) = -1 series follows from f-(xi, eta, q, c) =
