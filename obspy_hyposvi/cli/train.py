@@ -38,11 +38,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "the highest station (default -3 60)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pt",
                         help="checkpoint to write")
-    parser.add_argument("--steps", type=int, default=None, help=f"optimiser steps (default {TrainConfig.n_steps})")
-    parser.add_argument("--width", type=int, default=None, help=f"hidden width (default {TrainConfig.width})")
-    parser.add_argument("--layers", type=int, default=None, help=f"hidden layers (default {TrainConfig.n_layers})")
+    parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default 8000)")
+    parser.add_argument("--width", type=int, default=None, help="hidden width (default 128)")
+    parser.add_argument("--layers", type=int, default=None, help="hidden layers (default 4)")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help=f"collocation pairs per step (default {TrainConfig.batch_size})")
+                        help="collocation pairs per step (default 2048)")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and sampling")
     parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
     parser.add_argument("--vp-vs-ratio", type=float, default=None,
