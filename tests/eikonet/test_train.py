@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from obspy_hyposvi.eikonet.physics import eikonal_residual_1d
+from obspy_hyposvi.eikonet.physics import eikonal_residual_1d, outflow_violation_1d
 from obspy_hyposvi.eikonet.train import TrainConfig, train_eikonet_1d
 from obspy_hyposvi.errors import TrainingDivergedError
 from obspy_hyposvi.velocity import Layered1D
@@ -63,3 +63,28 @@ def test_divergence_is_reported():
 def test_too_few_steps_rejected():
     with pytest.raises(ValueError, match="n_steps"):
         TrainConfig(n_steps=10)
+
+
+def test_outflow_condition_flags_a_wave_entering_from_above():
+    """A plane wave coming down through the top satisfies the eikonal equation everywhere
+    (zero residual) yet is not a first arrival from a point inside; only the outflow
+    condition sees it."""
+    v = 4.0
+
+    class Direct(torch.nn.Module):
+        def forward(self, r, za, zb):
+            return torch.sqrt(r**2 + (za - zb) ** 2) / v
+
+    class FromAbove(torch.nn.Module):  # T = (0.6 r + 0.8 (z_b - z_top)) / v
+        def forward(self, r, za, zb):
+            return (0.6 * r + 0.8 * (zb + 3.0) + 0.0 * za) / v
+
+    r = torch.tensor([5.0, 50.0, 200.0], dtype=torch.float64)
+    z = torch.tensor([0.0, 10.0, 40.0], dtype=torch.float64)
+    v_top = torch.full((3,), v, dtype=torch.float64)
+    res = eikonal_residual_1d(FromAbove(), r, z, z + 1.0, v_top, v_top, create_graph=False)
+    assert torch.allclose(res[1], torch.zeros(3, dtype=torch.float64), atol=1e-12)
+    bad = outflow_violation_1d(FromAbove(), r, z, -3.0, v_top, create_graph=False)
+    assert torch.allclose(bad, torch.full((3,), 0.8, dtype=torch.float64))
+    good = outflow_violation_1d(Direct(), r, z, -3.0, v_top, create_graph=False)
+    assert torch.all(good == 0)
