@@ -53,8 +53,9 @@ def blockwise(
 
     ``args`` are broadcast tensors of one shape; the kernel sees them flattened to 1-D, on CPU
     cut into blocks of at most ``block`` elements, so that its many elementwise temporaries
-    stay in the cache (a 1e5-station call is about 1.7x faster in blocks of 4096 than at once);
-    on other devices (GPU) whole. The results are put back in the broadcast shape.
+    stay in the cache (a 1e5-station DC3D call is about 1.7x faster in blocks of a few thousand
+    than at once); on other devices (GPU) whole. The results are put back in the broadcast
+    shape.
     """
     shape = args[0].shape
     n = math.prod(shape)
