@@ -131,15 +131,34 @@ class TravelTimeModel:
     def travel_time_torch(self, sources_km: torch.Tensor, receivers_km: torch.Tensor) -> torch.Tensor:
         """Differentiable travel times (s) for broadcastable ``(..., 3)`` tensors in km.
 
-        No domain check (callers keep points inside, e.g. the SVGD prior box).
+        No domain check (callers keep points inside, e.g. the SVGD prior box). The network
+        runs in its own dtype (float32 for the bundled models); the result comes back in the
+        dtype of ``sources_km``.
+
+        Examples
+        --------
+        >>> model = load_model("socal-1d", "P")
+        >>> src = torch.tensor([[0.0, 0.0, 10.0]], dtype=torch.float64, requires_grad=True)
+        >>> rcv = torch.tensor([[30.0, 40.0, 0.0]], dtype=torch.float64)
+        >>> t = model.travel_time_torch(src, rcv)
+        >>> (grad,) = torch.autograd.grad(t.sum(), src)
+        >>> # moving the source east, towards the receiver, shortens the time
+        >>> t.dtype, bool(8.0 < t.item() < 10.0), bool(grad[0, 0] < 0)
+        (torch.float64, True, True)
         """
+        out_dtype = sources_km.dtype
         if self.geometry == "1d":
-            offset = torch.sqrt(((receivers_km[..., :2] - sources_km[..., :2]) ** 2).sum(-1) + 1e-12)
-            z_s, z_r = torch.broadcast_tensors(sources_km[..., 2], receivers_km[..., 2])
-            return self.net(offset, z_s, z_r)
+            # the horizontal offset is taken in the inputs' precision before the cast: UTM
+            # coordinates of a few thousand km keep only ~0.2 m in float32
+            delta = receivers_km[..., :2] - sources_km[..., :2]
+            offset = torch.sqrt((delta * delta).sum(-1) + 1e-12).to(self.dtype)
+            # depths are cast before broadcasting, so the cast touches the small tensors only
+            z_s, z_r = torch.broadcast_tensors(sources_km[..., 2].to(self.dtype),
+                                               receivers_km[..., 2].to(self.dtype))
+            return self.net(offset, z_s, z_r).to(out_dtype)
         s, r = torch.broadcast_tensors(sources_km, receivers_km)
         shape = s.shape[:-1]
-        return self.net(s.reshape(-1, 3), r.reshape(-1, 3)).reshape(shape)
+        return self.net(s.reshape(-1, 3), r.reshape(-1, 3)).reshape(shape).to(out_dtype)
 
     def travel_time(self, sources_km, receivers_km) -> np.ndarray:
         """Travel times (s) for ``(N, 3)`` numpy arrays of sources and receivers in km.
