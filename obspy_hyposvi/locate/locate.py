@@ -8,6 +8,7 @@ share its batch.
 
 from __future__ import annotations
 
+import functools
 import logging
 import zlib
 from dataclasses import dataclass, field
@@ -112,30 +113,76 @@ def search_box(obs: Observations, models: Sequence, config: SearchConfig) -> tup
     return lower, upper
 
 
-def _pad(batch: Sequence[Observations], dtype, device):
-    n = max(o.n_picks for o in batch)
-    b = len(batch)
-    xyz = np.zeros((b, n, 3))
-    arr = np.zeros((b, n))
-    sig = np.ones((b, n))
-    ph = np.zeros((b, n), dtype=np.int64)
-    mask = np.zeros((b, n), dtype=bool)
-    for i, o in enumerate(batch):
-        k = o.n_picks
-        xyz[i, :k], arr[i, :k], sig[i, :k], ph[i, :k], mask[i, :k] = (
-            o.station_xyz_km, o.arrival_s, o.sigma_s, o.phase_idx, True)
-        xyz[i, k:] = o.station_xyz_km[0]  # padding sits on a real station: finite travel times
-    t = lambda a, dt=dtype: torch.as_tensor(a, dtype=dt, device=device)  # noqa: E731
-    return t(xyz), t(arr), t(sig), t(ph, torch.int64), t(mask, torch.bool)
+@dataclass(frozen=True)
+class _PaddedPicks:
+    """The picks of a batch of events as padded tensors, grouped by phase.
+
+    Each event's picks are laid out phase by phase: slots ``[0, n_p)`` hold its P picks,
+    slots ``[n_p, n_p + n_s)`` its S picks, where ``n_p`` and ``n_s`` are the largest counts of
+    the batch. Slots past an event's own picks of a phase are padding (``mask`` False) placed
+    on one of its real stations, so that their travel times stay finite. Each travel-time
+    model is then evaluated only on the picks of its phase.
+
+    Attributes
+    ----------
+    receivers_xyz_km
+        Per phase index, ``(n_events, n_phase_slots, 3)`` receiver positions, km; None where no
+        event of the batch has a pick of that phase.
+    arrival_s, pick_sigma_s, mask
+        ``(n_events, n_slots)`` arrival times (s after each event's reference), pick standard
+        deviations (s) and real-pick flags, in the slot layout.
+    """
+
+    receivers_xyz_km: tuple[torch.Tensor | None, ...]
+    arrival_s: torch.Tensor
+    pick_sigma_s: torch.Tensor
+    mask: torch.Tensor
 
 
-def _travel_times(models, particles, receivers, phase_idx):
-    """``(b, n_particles, n_picks)`` times: P model where phase_idx == 0, S model elsewhere."""
-    src = particles[:, :, None, :]
-    rcv = receivers[:, None, :, :]
-    t_p = models[0].travel_time_torch(src, rcv)
-    t_s = models[1].travel_time_torch(src, rcv)
-    return torch.where(phase_idx[:, None, :] == 0, t_p, t_s).to(particles.dtype)
+def _pad_by_phase(batch: Sequence[Observations], n_phases: int, dtype: torch.dtype,
+                  device: torch.device) -> _PaddedPicks:
+    """Pad the picks of a batch phase by phase (see :class:`_PaddedPicks`)."""
+    n_events = len(batch)
+    phase_picks = [[np.flatnonzero(o.phase_idx == k) for k in range(n_phases)] for o in batch]
+    widths = [max(len(picks[k]) for picks in phase_picks) for k in range(n_phases)]
+    starts = np.concatenate([[0], np.cumsum(widths)])
+    n_slots = int(starts[-1])
+    arrival = np.zeros((n_events, n_slots))
+    sigma = np.ones((n_events, n_slots))
+    mask = np.zeros((n_events, n_slots), dtype=bool)
+    receivers = [np.zeros((n_events, w, 3)) for w in widths]
+    for i, (obs, picks) in enumerate(zip(batch, phase_picks)):
+        for k, idx in enumerate(picks):
+            span = starts[k] + np.arange(len(idx))
+            arrival[i, span], sigma[i, span] = obs.arrival_s[idx], obs.sigma_s[idx]
+            mask[i, span] = True
+            receivers[k][i, :len(idx)] = obs.station_xyz_km[idx]
+            receivers[k][i, len(idx):] = obs.station_xyz_km[0]  # padding on a real station
+
+    def tensor(a: np.ndarray, dt: torch.dtype = dtype) -> torch.Tensor:
+        return torch.as_tensor(a, dtype=dt, device=device)
+
+    return _PaddedPicks(
+        receivers_xyz_km=tuple(tensor(r) if w else None for r, w in zip(receivers, widths)),
+        arrival_s=tensor(arrival), pick_sigma_s=tensor(sigma), mask=tensor(mask, torch.bool))
+
+
+def _travel_time_dtype(models: Sequence, particle_dtype: torch.dtype) -> torch.dtype:
+    """Precision the travel times carry: the narrower of the models' (widest) dtype and the
+    particles' (models that do not say count as the particles')."""
+    widest = functools.reduce(torch.promote_types,
+                              [getattr(model, "dtype", particle_dtype) for model in models])
+    return widest if widest.itemsize < particle_dtype.itemsize else particle_dtype
+
+
+def _travel_times(models: Sequence, particles: torch.Tensor,
+                  picks: _PaddedPicks) -> torch.Tensor:
+    """``(n_events, n_particles, n_slots)`` travel times, s: each model on its phase's slots."""
+    sources = particles[:, :, None, :]
+    parts = [model.travel_time_torch(sources, receivers[:, None, :, :])
+             for model, receivers in zip(models, picks.receivers_xyz_km) if receivers is not None]
+    times = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
+    return times.to(particles.dtype)
 
 
 def locate_events(observations: Sequence[Observations], models: Sequence, *,
@@ -195,19 +242,23 @@ def _locate_batch(chunk, models, svgd, likelihood, summary, device, dtype):
     batch = [c[1] for c in chunk]
     lower = torch.as_tensor(np.stack([c[2] for c in chunk]), dtype=dtype, device=device)[:, None, :]
     upper = torch.as_tensor(np.stack([c[3] for c in chunk]), dtype=dtype, device=device)[:, None, :]
-    receivers, arrival, sigma_pick, phase_idx, mask = _pad(batch, dtype, device)
+    picks = _pad_by_phase(batch, len(models), dtype, device)
     init = []
     for obs in batch:
         gen = torch.Generator(device="cpu").manual_seed(_event_seed(svgd.seed, obs.event_id))
         init.append(torch.rand(svgd.n_particles, 3, generator=gen, dtype=torch.float64))
     x0 = lower + torch.stack(init).to(device=device, dtype=dtype) * (upper - lower)
-    arrival_b, mask_b = arrival[:, None, :], mask[:, None, :]
+    # the EDT pair terms need no more precision than the travel times carry
+    pair_dtype = _travel_time_dtype(models, dtype)
+    arrival_b, mask_b = picks.arrival_s[:, None, :], picks.mask[:, None, :]
+    sigma_pick_b = picks.pick_sigma_s[:, None, :]
 
     def log_prob(x):
-        t = _travel_times(models, x, receivers, phase_idx)
-        sig = pick_sigma(t, sigma_pick[:, None, :], likelihood.error_model)
+        t = _travel_times(models, x, picks)
+        sig = pick_sigma(t, sigma_pick_b, likelihood.error_model)
         if likelihood.kind == "edt":
-            return edt_log_likelihood(arrival_b, t, sig, mask_b, likelihood.power)
+            return edt_log_likelihood(arrival_b, t, sig, mask_b, likelihood.power,
+                                      pair_dtype=pair_dtype)
         return gaussian_log_likelihood(arrival_b, t, sig, mask_b)
 
     particles, info = run_svgd(log_prob, x0, svgd, lower=lower, upper=upper)
@@ -255,14 +306,20 @@ def _summarise(obs, particles, models, likelihood, summary, info, device, dtype)
 
 def _times_and_takeoff(models, hypo, obs, device, dtype) -> tuple[np.ndarray, np.ndarray]:
     """Travel time (s) and take-off angle (deg from downward vertical) of each pick."""
-    src = torch.as_tensor(np.repeat(hypo[None], obs.n_picks, 0), dtype=dtype,
-                          device=device).requires_grad_(True)
-    rcv = torch.as_tensor(obs.station_xyz_km, dtype=dtype, device=device)
-    ph = torch.as_tensor(obs.phase_idx, device=device)
-    t = torch.where(ph == 0, models[0].travel_time_torch(src, rcv),
-                    models[1].travel_time_torch(src, rcv))
-    (g,) = torch.autograd.grad(t.sum(), src)
+    times = np.empty(obs.n_picks)
+    grad = np.empty((obs.n_picks, 3))
+    for k, model in enumerate(models):
+        idx = np.flatnonzero(obs.phase_idx == k)
+        if idx.size == 0:
+            continue
+        src = torch.as_tensor(hypo, dtype=dtype, device=device).expand(idx.size, 3).clone()
+        src.requires_grad_(True)
+        rcv = torch.as_tensor(obs.station_xyz_km[idx], dtype=dtype, device=device)
+        t = model.travel_time_torch(src, rcv)
+        (g,) = torch.autograd.grad(t.sum(), src)
+        times[idx] = t.detach().double().cpu().numpy()
+        grad[idx] = g.double().cpu().numpy()
     # the ray leaves the source along -grad_s T; z is down, so cos(angle) = its z component
-    direction = -g / g.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    takeoff = np.degrees(np.arccos(direction[:, 2].clamp(-1, 1).double().cpu().numpy()))
-    return t.detach().double().cpu().numpy(), takeoff
+    direction = -grad / np.maximum(np.linalg.norm(grad, axis=-1, keepdims=True), 1e-12)
+    takeoff = np.degrees(np.arccos(np.clip(direction[:, 2], -1.0, 1.0)))
+    return times, takeoff

@@ -26,6 +26,9 @@ import torch
 
 __all__ = ["SVGDConfig", "rbf_kernel", "svgd_direction", "run_svgd"]
 
+#: Kernel exponents |x - x'|^2 / h above this give k = 0 (exp(-80) = 1.8e-35).
+_KERNEL_CUTOFF = 80.0
+
 
 @dataclass(frozen=True, kw_only=True)
 class SVGDConfig:
@@ -112,7 +115,11 @@ def rbf_kernel(x: torch.Tensor, kernel_width: float | None) -> tuple[torch.Tenso
         width = (med / math.log(max(n, 2))).clamp_min(1e-12)[:, None, None]
     else:
         width = torch.full((x.shape[0], 1, 1), float(kernel_width), dtype=x.dtype, device=x.device)
-    return torch.exp(-sq / width), width
+    exponent = sq / width
+    # pairs further apart than the cutoff have k < 2e-35 and are set to 0: exp() of such
+    # arguments takes a slow denormal path in float32 (below -87) and float64 (below -708)
+    kernel = torch.exp(-exponent.clamp(max=_KERNEL_CUTOFF))
+    return kernel.masked_fill_(exponent > _KERNEL_CUTOFF, 0.0), width
 
 
 def svgd_direction(x: torch.Tensor, grad_log_p: torch.Tensor,
