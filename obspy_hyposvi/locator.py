@@ -17,7 +17,7 @@ from obspy import Catalog, Inventory
 
 from . import __version__
 from .bridge.origins import add_origin, origin_from_result
-from .bridge.picks import PickConfig, observations_from_event, projection_for
+from .bridge.picks import PickConfig, Skipped, observations_from_event, projection_for
 from .eikonet.model import TravelTimeModel, load_model
 from .errors import HypoSVIError, InputError
 from .locate.likelihood import LikelihoodConfig
@@ -46,6 +46,9 @@ class LocateReport:
         Per input event, the :class:`Observations` used (None where the picks were unusable).
     projection
         The local projection used.
+    skipped_picks
+        Every pick left out of the observations (:class:`~obspy_hyposvi.bridge.picks.Skipped`),
+        over all events; in located events each appears as a weight-0 arrival.
     """
 
     catalog: Catalog
@@ -143,19 +146,19 @@ class Locator:
         projection = projection_for(catalog, inventory)
         observations: list[Observations | None] = []
         early: dict[int, LocationFailure] = {}
-        skipped_all = []
+        skipped_per_event: list[list[Skipped]] = []
         warned: set[str] = set()
         for i, event in enumerate(catalog):
             event_id = str(event.resource_id)
             try:
                 obs, skipped = observations_from_event(event, inventory, projection, self.picks,
                                                        warned_stations=warned)
-                skipped_all += skipped
-                observations.append(obs)
             except HypoSVIError as exc:
                 logger.warning("event %s not located: %s", event_id, exc)
                 early[i] = LocationFailure(event_id, str(exc), type(exc).__name__)
-                observations.append(None)
+                obs, skipped = None, []
+            observations.append(obs)
+            skipped_per_event.append(skipped)
         usable = [(i, o) for i, o in enumerate(observations) if o is not None]
         n_early = len(early)
 
@@ -173,15 +176,17 @@ class Locator:
             results[i] = res
         out = Catalog(resource_id=catalog.resource_id, description=catalog.description,
                       comments=list(catalog.comments), creation_info=catalog.creation_info)
-        for event, res, obs in zip(catalog, results, observations):
+        for event, res, obs, skipped in zip(catalog, results, observations, skipped_per_event):
             if isinstance(res, LocationResult):
+                # skipped picks get weight-0 arrivals: every pick of the event is in the origin
                 origin = origin_from_result(res, obs, projection, model_info=self.model_info,
-                                            version=__version__)
+                                            version=__version__, skipped=skipped)
                 out.append(add_origin(event, origin))
             else:
                 out.append(event.copy())
         return LocateReport(catalog=out, results=results, observations=observations,
-                            projection=projection, skipped_picks=skipped_all)
+                            projection=projection,
+                            skipped_picks=[s for per_event in skipped_per_event for s in per_event])
 
     def locate(self, catalog: Catalog, inventory: Inventory, *,
                progress: Callable[[int], None] | None = None) -> Catalog:

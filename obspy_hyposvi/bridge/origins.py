@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from ..errors import InputError
 from ..geo import Projection
 from ..locate.observations import Observations
 from ..locate.result import LocationResult
+from .picks import Skipped
 
 __all__ = ["NAMESPACE", "NSMAP", "PREFIX", "add_origin", "origin_from_result", "write_catalog"]
 
@@ -131,6 +133,7 @@ def origin_from_result(
     *,
     model_info: dict,
     version: str,
+    skipped: Sequence[Skipped] = (),
 ) -> Origin:
     """Build an ObsPy ``Origin`` from a location result.
 
@@ -148,6 +151,11 @@ def origin_from_result(
         scalar entries (name, ...) are written under ``hyposvi:model`` in ``origin.extra``.
     version
         Package version, written in ``method_id`` and ``creation_info``.
+    skipped
+        Picks of the event left out of the observations
+        (:func:`~obspy_hyposvi.bridge.picks.observations_from_event`): each still gets an
+        ``Arrival``, with ``time_weight`` 0, no residual, and the reason as a comment, so that
+        every pick of the event appears in the origin.
 
     Returns
     -------
@@ -159,8 +167,10 @@ def origin_from_result(
         ``OriginQuality`` (counts, ``standard_error`` = weighted RMS residual, s, gaps and
         distances, deg), one ``Arrival`` per observation (distance, deg; azimuth event to
         station, deg clockwise from north; take-off angle, deg from downward vertical;
-        residual, s; weight), ``evaluation_mode`` "automatic", ``evaluation_status``
-        "preliminary".
+        residual, s; weight) followed by one weight-0 ``Arrival`` per skipped pick (phase as
+        picked, no distance, azimuth or residual), ``evaluation_mode`` "automatic",
+        ``evaluation_status`` "preliminary". ``associated_phase_count`` and
+        ``associated_station_count`` include the skipped picks; the ``used_*`` counts do not.
 
     Notes
     -----
@@ -260,7 +270,7 @@ def origin_from_result(
     )
 
     origin.arrivals, origin.quality = _arrivals_and_quality(result, observations, projection,
-                                                            lon, lat)
+                                                            lon, lat, skipped)
     origin.comments.append(Comment(
         text=(f"obspy_hyposvi {version}: all errors at {level:g} % confidence; latitude and "
               "longitude errors in degrees of latitude and of longitude; depth below sea "
@@ -271,8 +281,19 @@ def origin_from_result(
     return origin
 
 
+def _skipped_arrival(record: Skipped) -> Arrival:
+    """A weight-0 arrival for a pick left out of the location, the reason in a comment."""
+    arrival = Arrival(pick_id=ResourceIdentifier(record.pick_id),
+                      # QuakeML requires a phase: "" for a pick that names none (None would be
+                      # written as the text "None")
+                      phase=record.phase_hint or "", time_weight=0.0)
+    arrival.comments.append(Comment(text=f"not used by {_AGENCY}: {record.reason}"))
+    return arrival
+
+
 def _arrivals_and_quality(result: LocationResult, observations: Observations,
                           projection: Projection, lon: float, lat: float,
+                          skipped: Sequence[Skipped] = (),
                           ) -> tuple[list[Arrival], OriginQuality]:
     n = observations.n_picks
     for name in ("residual_s", "weight", "takeoff_deg"):
@@ -307,6 +328,7 @@ def _arrivals_and_quality(result: LocationResult, observations: Observations,
         if observations.pick_ids:
             arrival.pick_id = ResourceIdentifier(observations.pick_ids[i])
         arrivals.append(arrival)
+    arrivals += [_skipped_arrival(record) for record in skipped]
 
     used = weights > 0
     used_stations = sorted({station_ids[i] for i in np.flatnonzero(used)})
@@ -314,10 +336,12 @@ def _arrivals_and_quality(result: LocationResult, observations: Observations,
     first_of_station = {station_ids[i]: i for i in reversed(np.flatnonzero(used).tolist())}
     per_station = np.array(sorted(first_of_station.values()), dtype=int)
     gap, secondary_gap = _azimuthal_gaps_deg(azimuth_deg[per_station])
+    # a skipped pick's station (NET.STA of its SEED id) counts as associated if it names one
+    skipped_stations = {".".join(r.station.split(".")[:2]) for r in skipped if r.station.strip(".")}
     quality = OriginQuality(
-        associated_phase_count=n,
+        associated_phase_count=n + len(skipped),
         used_phase_count=int(used.sum()),
-        associated_station_count=len(set(station_ids)),
+        associated_station_count=len(set(station_ids) | skipped_stations),
         used_station_count=len(used_stations),
         depth_phase_count=0,
         standard_error=_finite(result.rms_s),

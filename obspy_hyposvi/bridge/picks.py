@@ -136,11 +136,15 @@ class Skipped:
         ``NET.STA.LOC.CHA`` of the pick ("" when it names none).
     reason
         Human-readable reason, e.g. ``"station AK.XYZ not in inventory at 2018-11-30T17:29:35"``.
+    phase_hint
+        The pick's phase hint, stripped ("" when it has none); written as the phase of the
+        pick's weight-0 arrival.
     """
 
     pick_id: str
     station: str
     reason: str
+    phase_hint: str = ""
 
 
 def read_catalog(path: str | Path, format: str | None = None) -> Catalog:
@@ -403,7 +407,8 @@ def observations_from_event(
     skipped: list[Skipped] = []
 
     def skip(pick: Pick, seed_id: str, reason: str) -> None:
-        skipped.append(Skipped(str(pick.resource_id), seed_id, reason))
+        skipped.append(Skipped(str(pick.resource_id), seed_id, reason,
+                               str(pick.phase_hint or "").strip()))
         logger.info("event %s: pick %s (%s) left out: %s", event_id, pick.resource_id,
                     seed_id or "no station", reason)
 

@@ -251,6 +251,70 @@ def test_add_origin_copies_and_keeps_everything(event_with_picks, origin):
     assert pick is located.picks[0]
 
 
+def _event_with_skipped_picks(event):
+    """The test event plus one pick for each reason a pick is left out."""
+    from .conftest import T0, make_pick
+
+    event.picks += [
+        make_pick("XX.S03..HHE", "PKP", T0 + 5.0),        # not a P or S phase
+        make_pick("XX.S04..HHE", None, T0 + 5.5),         # no phase hint
+        make_pick("XX.NOPE..HHZ", "P", T0 + 2.1),         # station not in the inventory
+        make_pick("XX.S01..HHE", "P", T0 + 2.05, 0.5),    # duplicate P at S01 (larger error)
+        make_pick("XX.S05..HHN", "S", T0 + 86400.0),      # a day off: absurd time
+    ]
+    return event
+
+
+def test_skipped_picks_get_weight_zero_arrivals(tmp_path, event_with_picks, inventory,
+                                                projection):
+    event = _event_with_skipped_picks(event_with_picks)
+    obs, skipped = observations_from_event(event, inventory, projection)
+    assert obs.n_picks == 8 and len(skipped) == 5
+    result = make_result(obs, hypocentre_xyz_km=_hypocentre_at(projection, -117.0, 34.0))
+    origin = origin_from_result(result, obs, projection, model_info={}, version=VERSION,
+                                skipped=skipped)
+    # every pick of the event appears once, none silently dropped
+    assert sorted(str(a.pick_id) for a in origin.arrivals) == sorted(
+        str(p.resource_id) for p in event.picks)
+    by_pick = {str(a.pick_id): a for a in origin.arrivals}
+    for record in skipped:
+        arrival = by_pick[record.pick_id]
+        assert arrival.time_weight == 0.0
+        assert arrival.time_residual is None and arrival.distance is None
+        assert arrival.phase == record.phase_hint
+        assert [c.text for c in arrival.comments] == [
+            f"not used by obspy_hyposvi: {record.reason}"]
+    assert [by_pick[r.pick_id].phase for r in skipped] == ["PKP", "", "P", "S", "P"]
+    used = [a for a in origin.arrivals if a.time_weight > 0]
+    assert [str(a.pick_id) for a in used] == obs.pick_ids
+    q = origin.quality
+    assert (q.associated_phase_count, q.used_phase_count) == (13, 8)
+    assert (q.associated_station_count, q.used_station_count) == (7, 6)  # + XX.NOPE
+
+    path = tmp_path / "located.xml"
+    write_catalog(Catalog([add_origin(event, origin)]), path, validate=True)
+    back = read_events(str(path))[0].preferred_origin()
+    weights = {str(a.pick_id): a.time_weight for a in back.arrivals}
+    assert len(weights) == len(event.picks)
+    assert all(weights[r.pick_id] == 0.0 for r in skipped)
+    sc3ml = tmp_path / "located.sc3ml"
+    write_catalog(Catalog([add_origin(event, origin)]), sc3ml, format="SC3ML", validate=True)
+
+
+def test_locator_writes_an_arrival_for_every_pick(event_with_picks, inventory):
+    from obspy_hyposvi.locate.svgd import SVGDConfig
+    from obspy_hyposvi.locator import Locator
+
+    event = _event_with_skipped_picks(event_with_picks)
+    locator = Locator.from_model("socal-1d", svgd=SVGDConfig(n_particles=8, n_epochs=2))
+    report = locator.run(Catalog([event]), inventory)
+    assert report.n_located == 1 and len(report.skipped_picks) == 5
+    origin = report.catalog[0].preferred_origin()
+    assert len(origin.arrivals) == len(event.picks)
+    zero = {str(a.pick_id) for a in origin.arrivals if a.time_weight == 0.0}
+    assert zero == {s.pick_id for s in report.skipped_picks}
+
+
 # ---------------------------------------------------------------------------------------------
 # written files
 
