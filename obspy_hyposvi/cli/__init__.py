@@ -15,12 +15,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import HypoSVIError
-from . import demo, info, locate, models, train
+from . import demo, info, locate, models, okada, train
 from ._common import UsageError
 
 __all__ = ["main", "build_parser"]
 
-_COMMANDS = (locate, demo, models, info, train)
+_COMMANDS = (locate, demo, models, info, train, okada)
 
 
 def build_parser() -> argparse.ArgumentParser:
