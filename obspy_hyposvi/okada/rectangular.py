@@ -62,18 +62,24 @@ _SURFACE_SHORTCUT = True
 def _atan_ratio(a: Tensor, b: Tensor) -> Tensor:
     """``atan(a / b)`` with a finite gradient at ``b = 0`` and 0 where ``b == 0`` (Fortran TT).
 
-    For ``|b| < |a|`` the identity ``atan(a/b) = sign(a b) pi/2 - atan(b/a)`` is used; it is
-    smooth in ``b`` through zero, so a snapped ``q = 0`` keeps the derivative of TT.
+    Computed as ``atan2(a s, b s)`` with ``s = sign(b)`` (+1 at 0), less ``sign(a) pi/2`` where
+    ``b == 0``: the Fortran's value, and the derivative of ``sign(ab) pi/2 - atan(b/a)``, which
+    is smooth in ``b`` through zero, so a snapped ``q = 0`` keeps the derivative of TT. At
+    ``a = b = 0`` the value is 0 with no gradient. No ``where`` on the data-dependent branch
+    ``|b| < |a|``: on a mask that varies from element to element torch.where is ~5x slower.
     """
-    small_b = b.abs() < a.abs()
-    a_ok = safe(a, ~small_b)
-    b_ok = safe(b, small_b | (b == 0))  # a = b = 0 (xi*eta = q = 0): TT = 0 as the Fortran
-    near = torch.sign(a.detach()) * torch.sign(b.detach()) * (math.pi / 2) - torch.atan(b / a_ok)
-    far = torch.atan(a / b_ok)
+    av, bv = a.detach(), b.detach()
+    b_zero = bv == 0
+    s = torch.sign(bv) + b_zero  # +-1, +1 at b = 0
+    x = b * s + 0.0  # |b|, with b's gradient; + 0.0 turns a -0.0 into +0.0 (atan2(a, -0) = +-pi)
     # a = b = 0 (on the line eta = q = 0 or xi = q = 0): the Fortran's 0; the pair of corners
     # sharing that line is smooth there with zero derivative, so no gradient either
-    both_zero = (a.detach() == 0) & (b.detach() == 0)
-    return torch.where(both_zero, 0.0, torch.where(small_b, near, far))
+    both_zero = b_zero & (av == 0)
+    any_both = maybe_any(both_zero)
+    if any_both:
+        x = torch.where(both_zero, 1.0, x)
+    tt = torch.atan2(a * s, x) - b_zero * (torch.sign(av) * (math.pi / 2))
+    return torch.where(both_zero, 0.0, tt) if any_both else tt
 
 
 def _log_terms(r: Tensor, v: Tensor, kv: Tensor) -> tuple[Tensor, Tensor, Tensor]:
