@@ -64,7 +64,8 @@ def blockwise(
     # split, not slices: the backward of a split is one cat, that of each slice a full-size copy
     blocks = zip(*(a.reshape(-1).split(block) for a in args))
     values, flags = zip(*(kernel(*b) for b in blocks))
-    return torch.cat(values).reshape(*shape, -1), torch.cat(flags).reshape(shape)
+    values = torch.cat(values)
+    return values.reshape(*shape, values.shape[-1]), torch.cat(flags).reshape(shape)
 
 
 def is_fixed_zero(v: Tensor) -> bool:

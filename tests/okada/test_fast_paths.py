@@ -146,3 +146,11 @@ def test_mixed_dips_match_single_dips():
     for i, dip in enumerate(dips):
         single = dc3d(ALPHA, x, y, -0.5, FAULT[0], dip, *FAULT[2:])
         _close((mixed[0][i], mixed[1][i]), single[:2])
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_empty_input_gives_empty_output(name):
+    func, _, source = KERNELS[name]
+    empty = torch.zeros(0, 2, dtype=torch.float64)
+    u, du, iret = func(ALPHA, empty, empty, 0.0, *source)
+    assert u.shape == (0, 2, 3) and du.shape == (0, 2, 9) and iret.shape == (0, 2)
