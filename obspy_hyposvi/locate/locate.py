@@ -262,15 +262,17 @@ def _locate_batch(chunk, models, svgd, likelihood, summary, device, dtype):
         return gaussian_log_likelihood(arrival_b, t, sig, mask_b)
 
     particles, info = run_svgd(log_prob, x0, svgd, lower=lower, upper=upper)
+    with torch.no_grad():  # the prior is uniform in the box: the likelihood ranks the modes
+        final_log_prob = log_prob(particles).double().cpu().numpy()
     out = []
     for b, obs in enumerate(batch):
-        out.append(_summarise(obs, particles[b].cpu().numpy(), models, likelihood, summary, info,
-                              device, dtype))
+        out.append(_summarise(obs, particles[b].cpu().numpy(), final_log_prob[b], models,
+                              likelihood, summary, info, device, dtype))
     return out
 
 
-def _summarise(obs, particles, models, likelihood, summary, info, device, dtype):
-    in_cluster = dominant_cluster(particles, summary)
+def _summarise(obs, particles, log_prob, models, likelihood, summary, info, device, dtype):
+    in_cluster = dominant_cluster(particles, summary, log_prob)
     cluster = particles[in_cluster]
     hypo, bandwidth = kde_map(cluster)
     if len(cluster) <= 3:  # too few to estimate a covariance: fall back to every particle

@@ -70,14 +70,24 @@ def sigma_scale(confidence_level: float, n_dim: int) -> float:
     return float(np.sqrt(chi2.ppf(confidence_level / 100.0, n_dim)))
 
 
-def dominant_cluster(particles_km: np.ndarray, config: SummaryConfig) -> np.ndarray:
-    """Boolean mask of the largest DBSCAN cluster (all particles if DBSCAN finds none)."""
+def dominant_cluster(particles_km: np.ndarray, config: SummaryConfig,
+                     log_prob: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the dominant DBSCAN cluster (all particles if DBSCAN finds none).
+
+    With ``log_prob`` (one value per particle) the dominant cluster is the one holding the most
+    probable clustered particle, i.e. the posterior's main mode; without it, the largest one.
+    Counting alone is fooled by particles held on a wall of the search box: they pile up into a
+    dense cluster even when the wall is only a secondary mode.
+    """
     labels = DBSCAN(eps=config.cluster_eps_km,
                     min_samples=config.cluster_min_samples).fit_predict(particles_km)
-    good = labels[labels >= 0]
-    if good.size == 0:
+    clustered = labels >= 0
+    if not clustered.any():
         return np.ones(len(particles_km), dtype=bool)
-    return labels == np.bincount(good).argmax()
+    if log_prob is None:
+        return labels == np.bincount(labels[clustered]).argmax()
+    best = np.argmax(np.where(clustered, np.asarray(log_prob, dtype=float), -np.inf))
+    return labels == labels[best]
 
 
 def kde_map(points_km: np.ndarray, n_iter: int = 20) -> tuple[np.ndarray, float]:
