@@ -147,7 +147,7 @@ def _geometry(xi, et, q, sd, cd, kxi, ket) -> dict[str, Tensor]:
 
 
 def _combine(parts, disl) -> list[Tensor]:
-    """sum_k disl_k / (2 pi) * parts_k[i] for the 12 outputs."""
+    """sum_k disl_k / (2 pi) * parts_k[i] for each row i of the parts (lists of equal length)."""
     d1, d2, d3 = (v / PI2 for v in disl)
     return [d1 * a + d2 * b + d3 * c for a, b, c in zip(*parts)]
 
