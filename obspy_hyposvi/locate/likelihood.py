@@ -124,17 +124,29 @@ def _power(n_used: torch.Tensor, power: str | float) -> torch.Tensor:
 _LOG_WEIGHT_FLOOR = -60.0
 
 
+def _pair_diagonals(n: int) -> list[tuple[int, int]]:
+    """``(k, start)`` of each pick-offset ``k = b - a`` in the pair layout of
+    :class:`_PairLogSumExp`: rows ``start .. start + n - k`` hold the pairs ``(a, a + k)``."""
+    starts = [0]
+    for k in range(1, n - 1):
+        starts.append(starts[-1] + n - k)
+    return list(zip(range(1, n), starts))
+
+
 class _PairLogSumExp(torch.autograd.Function):
-    """``log sum_{a<b} exp(u_ab)``, ``u_ab = -(r_a - r_b)^2 / v_ab - log(v_ab) / 2``,
+    """``log sum_{a<b} exp(u_ab)``, ``u_ab = -(r_b - r_a)^2 / v_ab - log(v_ab) / 2``,
     ``v_ab = s_a^2 + s_b^2``, over the pairs of usable picks, with an analytic backward.
 
-    Inputs ``residual`` and ``sigma`` are ``(m, n_picks)`` and ``mask`` ``(m, n_picks)`` (``m``
-    particles of all events, flattened). Only the ``n (n - 1) / 2`` pairs ``a < b`` are formed,
-    laid out ``(n_pairs, m)`` so that gathering the two picks of each pair and scattering the
-    gradient back are row copies and row additions. With ``w_p`` the weight of pair ``p``
-    (``exp(u_p - lse)``) and ``dv_p = (r_a - r_b) / v_p``:
+    Inputs ``residual``, ``sigma`` and ``mask`` are ``(m, n_picks)`` (``m`` particles of all
+    events, flattened). Only the ``n (n - 1) / 2`` pairs ``a < b`` are formed, laid out
+    ``(n_pairs, m)`` diagonal by diagonal: the pairs ``(a, a + k)`` of one offset ``k`` are one
+    slice of rows, built from two shifted slices of the picks, and their gradients go back the
+    same way. (Index gathers and scatters would do the same with less Python, but
+    ``index_add_`` opens a parallel region for any size: on a busy machine with several torch
+    threads each call then waits milliseconds for a descheduled thread.) With ``w_p`` the
+    weight of pair ``p = (a, b)`` (``exp(u_p - lse)``) and ``dv_p = (r_b - r_a) / v_p``:
 
-        d lse / d r_a = -2 (sum_{p = (a, .)} w_p dv_p - sum_{p = (., a)} w_p dv_p),
+        d lse / d r_b = -2 sum_{p = (., b)} w_p dv_p + 2 sum_{p = (b, .)} w_p dv_p,
         d lse / d s_a = 2 s_a sum_{p contains a} w_p (dv_p^2 - 1 / (2 v_p)).
 
     Autograd through the same expression keeps a dozen pair-sized intermediates and makes
@@ -144,14 +156,21 @@ class _PairLogSumExp(torch.autograd.Function):
     @staticmethod
     def forward(ctx, residual: torch.Tensor, sigma: torch.Tensor,  # type: ignore[override]
                 mask: torch.Tensor) -> torch.Tensor:
-        n = residual.shape[-1]
-        first, second = torch.triu_indices(n, n, offset=1, device=residual.device)
-        # (n, m) rows: each pair's two picks are then gathered as whole rows
-        res_t, var_t = residual.t().contiguous(), sigma.square().t().contiguous()
+        n, m = residual.shape[-1], residual.shape[0]
+        n_pairs = n * (n - 1) // 2
+        if n_pairs == 0:  # fewer than two picks: an empty sum, log 0
+            ctx.save_for_backward(sigma)
+            return residual.new_full((m,), float("-inf"))
+        res_t, var_t = residual.t().contiguous(), sigma.square().t().contiguous()  # (n, m)
         mask_t = mask.t().contiguous()
-        diff = res_t.index_select(0, first).sub_(res_t.index_select(0, second))  # (n_pairs, m)
-        var = var_t.index_select(0, first).add_(var_t.index_select(0, second))
-        usable = mask_t.index_select(0, first).logical_and_(mask_t.index_select(0, second))
+        diff = res_t.new_empty((n_pairs, m))
+        var = res_t.new_empty((n_pairs, m))
+        usable = mask_t.new_empty((n_pairs, m))
+        for k, start in _pair_diagonals(n):
+            rows = slice(start, start + n - k)
+            torch.sub(res_t[k:], res_t[:n - k], out=diff[rows])
+            torch.add(var_t[k:], var_t[:n - k], out=var[rows])
+            torch.logical_and(mask_t[k:], mask_t[:n - k], out=usable[rows])
         diff_over_var = diff / var
         log_terms = diff.mul_(diff_over_var).add_(torch.log(var), alpha=0.5).neg_()
         log_terms.masked_fill_(~usable, float("-inf"))
@@ -161,20 +180,27 @@ class _PairLogSumExp(torch.autograd.Function):
         weight = log_terms.sub_(peak).clamp_(min=_LOG_WEIGHT_FLOOR).exp_()  # in place
         weight.mul_(usable)  # unusable pairs (padding, unused picks) weigh exactly 0
         total = weight.sum(dim=0)  # >= 1 (the peak term) unless no pair is usable
-        ctx.save_for_backward(sigma, var, diff_over_var, weight, total, first, second)
+        ctx.save_for_backward(sigma, var, diff_over_var, weight, total)
         return peak + torch.log(total)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
-        sigma, var, diff_over_var, weight, total, first, second = ctx.saved_tensors
+        if len(ctx.saved_tensors) == 1:  # no pairs: the sum does not depend on the inputs
+            (sigma,) = ctx.saved_tensors
+            return torch.zeros_like(sigma), torch.zeros_like(sigma), None
+        sigma, var, diff_over_var, weight, total = ctx.saved_tensors
         n = sigma.shape[-1]
         scale = grad_out / total.clamp_min(1.0)  # normalises the weights; (m,)
         weighted = weight * diff_over_var
-        grad_residual = weighted.new_zeros((n, weighted.shape[1]))
-        grad_residual.index_add_(0, first, weighted).index_add_(0, second, weighted, alpha=-1.0)
         curvature = (weighted * diff_over_var).sub_(weight / var, alpha=0.5)
-        grad_var = curvature.new_zeros((n, curvature.shape[1]))
-        grad_var.index_add_(0, first, curvature).index_add_(0, second, curvature)
+        grad_residual = weighted.new_zeros((n, weighted.shape[1]))
+        grad_var = weighted.new_zeros((n, weighted.shape[1]))
+        for k, start in _pair_diagonals(n):
+            rows = slice(start, start + n - k)
+            grad_residual[k:].add_(weighted[rows])  # d(r_b - r_a)/dr_b = 1
+            grad_residual[:n - k].sub_(weighted[rows])  # ... /dr_a = -1
+            grad_var[k:].add_(curvature[rows])
+            grad_var[:n - k].add_(curvature[rows])
         grad_residual = grad_residual.t().mul(-2.0 * scale[:, None])
         grad_sigma = grad_var.t().mul(sigma).mul_(2.0 * scale[:, None])
         return grad_residual, grad_sigma, None
