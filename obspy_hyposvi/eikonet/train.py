@@ -23,12 +23,13 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
 import torch
 
+from .._settings import check_ranges, reject_unknown_keys
 from ..errors import TrainingDivergedError
 from ..layered_exact import layered_travel_time
 from ..velocity import Layered1D, Nodes1D, VelocityModel1D
@@ -108,9 +109,7 @@ class TrainConfig:
             "offset_gain": self.offset_gain > 0,
             "outflow_weight": self.outflow_weight >= 0,
         }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"TrainConfig.{name} = {getattr(self, name)!r} is out of range")
+        check_ranges(self, checks)
 
     def to_dict(self) -> dict:
         """Plain dict of the settings."""
@@ -119,10 +118,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         """Build from a dict, rejecting unknown keys."""
-        valid = {f.name for f in fields(cls)}
-        unknown = set(data) - valid
-        if unknown:
-            raise ValueError(f"unknown TrainConfig keys {sorted(unknown)}; valid: {sorted(valid)}")
+        reject_unknown_keys(cls, data)
         return cls(**data)
 
 

@@ -18,9 +18,11 @@ The error model (HypoSVI eq. 13-14, after NonLinLoc's LOCGAU2):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
+
+from .._settings import reject_unknown_keys
 
 __all__ = ["ErrorModel", "LikelihoodConfig", "pick_sigma", "edt_log_likelihood",
            "gaussian_log_likelihood"]
@@ -93,10 +95,7 @@ class LikelihoodConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "LikelihoodConfig":
         """Build from a dict, rejecting unknown keys."""
-        valid = {f.name for f in fields(cls)}
-        unknown = set(data) - valid
-        if unknown:
-            raise ValueError(f"unknown LikelihoodConfig keys {sorted(unknown)}; valid: {sorted(valid)}")
+        reject_unknown_keys(cls, data)
         data = dict(data)
         if isinstance(data.get("error_model"), dict):
             data["error_model"] = ErrorModel(**data["error_model"])

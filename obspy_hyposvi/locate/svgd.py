@@ -19,10 +19,12 @@ inference algorithm. NeurIPS 29.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import torch
+
+from .._settings import check_ranges, reject_unknown_keys
 
 __all__ = ["SVGDConfig", "rbf_kernel", "svgd_direction", "run_svgd"]
 
@@ -75,9 +77,7 @@ class SVGDConfig:
             "tolerance": self.tolerance >= 0,
             "patience": self.patience >= 1,
         }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"SVGDConfig.{name} = {getattr(self, name)!r} is out of range")
+        check_ranges(self, checks)
 
     def to_dict(self) -> dict:
         """Plain dict of the settings."""
@@ -86,10 +86,7 @@ class SVGDConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "SVGDConfig":
         """Build from a dict, rejecting unknown keys."""
-        valid = {f.name for f in fields(cls)}
-        unknown = set(data) - valid
-        if unknown:
-            raise ValueError(f"unknown SVGDConfig keys {sorted(unknown)}; valid: {sorted(valid)}")
+        reject_unknown_keys(cls, data)
         return cls(**data)
 
 
