@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import InputError, OutsideModelDomainError
 from .velocity import Layered1D, VelocityModel1D, _check_phase
-from .velocity3d import Grid3D, _trilinear_numpy
+from .velocity3d import Grid3D, RegularAxes, _trilinear_numpy
 
 __all__ = ["TravelTimeGrid", "fmm_travel_times"]
 
@@ -44,7 +44,7 @@ _ISOCHRON_FRACTION = 0.75
 
 
 @dataclass(frozen=True, eq=False)
-class TravelTimeGrid:
+class TravelTimeGrid(RegularAxes):
     """First-arrival travel times from one source on a regular grid.
 
     Parameters
@@ -68,19 +68,6 @@ class TravelTimeGrid:
     source_xyz_km: np.ndarray
     source_velocity_kmps: float
     phase: str
-
-    @property
-    def origin_km(self) -> np.ndarray:
-        return np.array([self.x_km[0], self.y_km[0], self.z_km[0]])
-
-    @property
-    def spacing_km(self) -> np.ndarray:
-        return np.array([(a[-1] - a[0]) / (a.size - 1) for a in (self.x_km, self.y_km, self.z_km)])
-
-    @property
-    def bounds_km(self) -> tuple:
-        """((xmin, xmax), (ymin, ymax), (zmin, zmax)), km."""
-        return tuple((float(a[0]), float(a[-1])) for a in (self.x_km, self.y_km, self.z_km))
 
     def _tau(self) -> np.ndarray:
         """Slowness-like factor ``T / |x - s|`` at the nodes, s/km."""

@@ -108,8 +108,28 @@ def _trilinear_torch(values, origin, spacing, xyz):
     return _blend(values, idx, w)
 
 
+class RegularAxes:
+    """Origin, spacing and bounds of a grid with evenly spaced axes ``x_km``, ``y_km``,
+    ``z_km`` (attributes of the subclass)."""
+
+    @property
+    def origin_km(self) -> np.ndarray:
+        """First node (x, y, z), km."""
+        return np.array([self.x_km[0], self.y_km[0], self.z_km[0]])
+
+    @property
+    def spacing_km(self) -> np.ndarray:
+        """Node spacing along x, y, z, km."""
+        return np.array([(a[-1] - a[0]) / (a.size - 1) for a in (self.x_km, self.y_km, self.z_km)])
+
+    @property
+    def bounds_km(self) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+        """Bounding box ((xmin, xmax), (ymin, ymax), (zmin, zmax)), km."""
+        return tuple((float(a[0]), float(a[-1])) for a in (self.x_km, self.y_km, self.z_km))
+
+
 @dataclass(frozen=True, eq=False)
-class Grid3D:
+class Grid3D(RegularAxes):
     """P and S velocities on a regular 3D grid in a projected frame.
 
     Parameters
@@ -193,21 +213,6 @@ class Grid3D:
     def shape(self) -> tuple[int, int, int]:
         """Number of nodes (nx, ny, nz)."""
         return self.vp_kmps.shape
-
-    @property
-    def origin_km(self) -> np.ndarray:
-        """First node (x, y, z), km."""
-        return np.array([self.x_km[0], self.y_km[0], self.z_km[0]])
-
-    @property
-    def spacing_km(self) -> np.ndarray:
-        """Node spacing along x, y, z, km."""
-        return np.array([(a[-1] - a[0]) / (a.size - 1) for a in (self.x_km, self.y_km, self.z_km)])
-
-    @property
-    def bounds_km(self) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
-        """Bounding box ((xmin, xmax), (ymin, ymax), (zmin, zmax)), km."""
-        return tuple((float(a[0]), float(a[-1])) for a in (self.x_km, self.y_km, self.z_km))
 
     def contains(self, xyz_km) -> np.ndarray:
         """Whether each point (n, 3), km, lies inside the bounding box (edges included)."""
