@@ -17,7 +17,8 @@ import torch
 
 from .network import EikoNet1D, EikoNet3D
 
-__all__ = ["eikonal_residual_1d", "eikonal_residual_3d", "outflow_violation_1d"]
+__all__ = ["eikonal_residual_1d", "eikonal_residual_3d", "outflow_violation_1d",
+           "outflow_violation_3d"]
 
 
 def eikonal_residual_1d(net: EikoNet1D, offset_km: torch.Tensor, z_a_km: torch.Tensor,
@@ -67,3 +68,13 @@ def outflow_violation_1d(net: EikoNet1D, offset_km: torch.Tensor, z_km: torch.Te
     t = net(offset_km.detach(), z_km.detach(), z_top)
     (dt_dz,) = torch.autograd.grad(t.sum(), (z_top,), create_graph=create_graph)
     return v_top_kmps * torch.relu(dt_dz)
+
+
+def outflow_violation_3d(net: EikoNet3D, source_km: torch.Tensor, top_km: torch.Tensor,
+                         v_top_kmps: torch.Tensor, *, create_graph: bool = True) -> torch.Tensor:
+    """:func:`outflow_violation_1d` for 3D networks: ``v * max(dT/dz, 0)`` at points
+    ``top_km`` on the top face of the box (z down), ``(n,)``."""
+    top = top_km.detach().requires_grad_(True)
+    t = net(source_km.detach(), top)
+    (grad,) = torch.autograd.grad(t.sum(), (top,), create_graph=create_graph)
+    return v_top_kmps * torch.relu(grad[:, 2])

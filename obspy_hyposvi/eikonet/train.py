@@ -20,7 +20,6 @@ time from any solver enters training.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -30,9 +29,9 @@ import numpy as np
 import torch
 
 from .._settings import check_ranges, reject_unknown_keys
-from ..errors import TrainingDivergedError
 from ..layered_exact import layered_travel_time
 from ..velocity import Layered1D, Nodes1D, VelocityModel1D
+from ._optimise import run_adam
 from .network import EikoNet1D
 from .physics import eikonal_residual_1d, outflow_violation_1d
 
@@ -287,6 +286,7 @@ def train_eikonet_1d(model: VelocityModel1D, phase: str, config: TrainConfig, *,
                      on_checkpoint: Callable[[dict], None] | None = None,
                      checkpoint_every: int = 500,
                      progress: Callable[[int, float], None] | None = None,
+                     init_weights: dict | None = None,
                      ) -> tuple[EikoNet1D, TrainingReport]:
     """Train a 1D EikoNet for one phase of a 1D velocity model.
 
@@ -308,6 +308,9 @@ def train_eikonet_1d(model: VelocityModel1D, phase: str, config: TrainConfig, *,
         Steps between calls of ``on_checkpoint``.
     progress
         Called after every step with (step, loss).
+    init_weights
+        Network state dict to start from instead of random weights (fine-tuning a trained
+        model of the same shape with a fresh schedule); ignored when ``state`` is given.
 
     Returns
     -------
@@ -329,20 +332,11 @@ def train_eikonet_1d(model: VelocityModel1D, phase: str, config: TrainConfig, *,
         net = EikoNet1D(**model_args_1d(model, phase, config))
         with torch.no_grad():
             net.net[0].weight[:, 0] *= config.offset_gain  # column 0 is the offset feature
+        if init_weights is not None:
+            net.load_state_dict(init_weights)
         net = net.to(device=device, dtype=dtype)
-    opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.learning_rate,
-                                                total_steps=config.n_steps, pct_start=0.05,
-                                                final_div_factor=1e3)
     velocity = _velocity_fn(model, phase)
     sampler = _Sampler(model, config, torch_gen)
-    start = 0
-    if state is not None:
-        net.load_state_dict(state["net"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        torch_gen.set_state(state["generator"])
-        start = int(state["step"])
     val_gen = torch.Generator().manual_seed(config.seed + 1)
     val_pairs = _Sampler(model, config, val_gen)(config.n_validation)
 
@@ -362,28 +356,11 @@ def train_eikonet_1d(model: VelocityModel1D, phase: str, config: TrainConfig, *,
             net, r.to(device, dtype), z.to(device, dtype), config.depth_min_km, v_top).mean()
 
     t0 = time.perf_counter()
-    loss = float("nan")
-    net.train()
-    for step in range(start, config.n_steps):
-        batch_loss = loss_of(*sampler(config.batch_size)) + outflow_loss()
-        if not torch.isfinite(batch_loss):
-            raise TrainingDivergedError(
-                f"training loss became {batch_loss.item()} at step {step}; lower the learning "
-                f"rate (now {config.learning_rate})", epoch=step)
-        opt.zero_grad()
-        batch_loss.backward()
-        opt.step()
-        sched.step()
-        loss = batch_loss.detach().item()
-        if progress is not None:
-            progress(step + 1, loss)
-        if on_checkpoint is not None and (step + 1) % checkpoint_every == 0:
-            # deep copy: state_dict() holds live tensors that later steps would change
-            on_checkpoint(copy.deepcopy({
-                "net": net.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(), "generator": torch_gen.get_state(),
-                "step": step + 1, "config": config.to_dict()}))
-    net.eval()
+    loss = run_adam(net, lambda: loss_of(*sampler(config.batch_size)) + outflow_loss(),
+                    n_steps=config.n_steps, learning_rate=config.learning_rate,
+                    generator=torch_gen, config=config.to_dict(), state=state,
+                    on_checkpoint=on_checkpoint, checkpoint_every=checkpoint_every,
+                    progress=progress)
     val_loss = float(loss_of(*val_pairs, create_graph=False).detach())
     # the issue's validation set (offsets 0-250 km, sources 0-40 km), cut to the trained domain
     validation = validate_1d(net, model, phase, device=device,
