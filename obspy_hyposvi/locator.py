@@ -17,9 +17,16 @@ from obspy import Catalog, Inventory
 
 from . import __version__
 from .bridge.origins import add_origin, origin_from_result
-from .bridge.picks import PickConfig, Skipped, observations_from_event, projection_for
+from .bridge.picks import (
+    PickConfig,
+    Skipped,
+    TooFewUsablePicksError,
+    observations_from_event,
+    projection_for,
+)
 from .eikonet.model import TravelTimeModel, load_model
 from .errors import HypoSVIError, InputError
+from .geo import Projection
 from .locate.likelihood import LikelihoodConfig
 from .locate.locate import LocationFailure, SearchConfig, locate_events
 from .locate.observations import Observations
@@ -47,8 +54,9 @@ class LocateReport:
     projection
         The local projection used.
     skipped_picks
-        Every pick left out of the observations (:class:`~obspy_hyposvi.bridge.picks.Skipped`),
-        over all events; in located events each appears as a weight-0 arrival.
+        Every pick left out of the observations (:class:`~obspy_hyposvi.bridge.picks.Skipped`,
+        each naming its event), over all events, those not located included; in located
+        events each appears as a weight-0 arrival.
     """
 
     catalog: Catalog
@@ -72,13 +80,59 @@ class LocateReport:
         """``(event_id, reason)`` of every event not located."""
         return [(r.event_id, r.reason) for r in self.results if isinstance(r, LocationFailure)]
 
+    def skipped_by_event(self) -> dict[str, list[Skipped]]:
+        """The records of :attr:`skipped_picks` grouped by event id, in input order."""
+        out: dict[str, list[Skipped]] = {}
+        for record in self.skipped_picks:
+            out.setdefault(record.event_id, []).append(record)
+        return out
+
     def summary_lines(self) -> list[str]:
-        """A short human-readable summary of the run."""
+        """A short human-readable summary of the run.
+
+        Each event not located is listed with its reason and, below it, every pick left out
+        of it and why; picks left out of located events are counted (each is a weight-0
+        arrival of the new origin, its reason in a comment).
+        """
         lines = [f"{len(self.results)} events: {self.n_located} located, {self.n_failed} not located"]
-        lines += [f"  not located: {eid}: {reason}" for eid, reason in self.failures]
-        if self.skipped_picks:
-            lines.append(f"  {len(self.skipped_picks)} picks left out (see the log for each)")
+        by_event = self.skipped_by_event()
+        for eid, reason in self.failures:
+            lines.append(f"  not located: {eid}: {reason}")
+            lines += [f"    pick {r.pick_id} ({r.station or 'no station'}) left out: {r.reason}"
+                      for r in by_event.get(eid, [])]
+        located_ids = {r.event_id for r in self.results if isinstance(r, LocationResult)}
+        n_in_located = sum(len(by_event.get(eid, [])) for eid in located_ids)
+        if n_in_located:
+            lines.append(f"  {n_in_located} picks left out of located events (weight-0 "
+                         "arrivals, the reason in each one's comment)")
         return lines
+
+
+@dataclass
+class _Prepared:
+    """A catalogue read into observations, before any SVGD (see :meth:`Locator._prepare`).
+
+    Attributes
+    ----------
+    projection
+        Local frame of the run.
+    observations
+        Per input event, its observations, or None where its picks were unusable.
+    failures
+        ``{catalogue index: LocationFailure}`` of the events with unusable picks.
+    skipped_per_event
+        Per input event, the picks left out of it.
+    """
+
+    projection: Projection
+    observations: list[Observations | None]
+    failures: dict[int, LocationFailure]
+    skipped_per_event: list[list[Skipped]]
+
+    @property
+    def usable(self) -> list[int]:
+        """Catalogue indices of the events that have observations, in order."""
+        return [i for i, obs in enumerate(self.observations) if obs is not None]
 
 
 class Locator:
@@ -134,9 +188,36 @@ class Locator:
                 "velocity_sha256": meta["velocity_model"].get("sha256", ""),
                 "p_model": self.p_model.name, "s_model": self.s_model.name}
 
+    @property
+    def models(self) -> tuple[TravelTimeModel, TravelTimeModel]:
+        """``(p_model, s_model)``, in phase-index order."""
+        return self.p_model, self.s_model
+
     def run(self, catalog: Catalog, inventory: Inventory, *,
             progress: Callable[[int], None] | None = None) -> LocateReport:
-        """Locate every event of ``catalog``; see :class:`LocateReport`."""
+        """Locate every event of ``catalog``; see :class:`LocateReport`.
+
+        ``progress`` is called with the number of events finished so far.
+        """
+        prepared = self._prepare(catalog, inventory)
+        n_early = len(prepared.failures)
+
+        def _progress(done: int) -> None:
+            if progress is not None:
+                progress(n_early + done)
+
+        located = locate_events([prepared.observations[i] for i in prepared.usable],
+                                self.models, svgd=self.svgd, likelihood=self.likelihood,
+                                summary=self.summary, search=self.search, device=self.device,
+                                progress=_progress)
+        return self._report(catalog, prepared, dict(zip(prepared.usable, located)))
+
+    def _prepare(self, catalog: Catalog, inventory: Inventory) -> _Prepared:
+        """Check the input, choose the projection, turn each event's picks into observations.
+
+        Shared by :meth:`run` and :mod:`obspy_hyposvi.distributed`, so that both see the same
+        observations and report the same failures and skipped picks.
+        """
         if not isinstance(catalog, Catalog):
             raise InputError(f"expected an obspy Catalog, got {type(catalog).__name__}")
         if not isinstance(inventory, Inventory):
@@ -145,7 +226,7 @@ class Locator:
             raise InputError("the catalogue is empty: nothing to locate")
         projection = projection_for(catalog, inventory)
         observations: list[Observations | None] = []
-        early: dict[int, LocationFailure] = {}
+        failures: dict[int, LocationFailure] = {}
         skipped_per_event: list[list[Skipped]] = []
         warned: set[str] = set()
         for i, event in enumerate(catalog):
@@ -155,38 +236,42 @@ class Locator:
                                                        warned_stations=warned)
             except HypoSVIError as exc:
                 logger.warning("event %s not located: %s", event_id, exc)
-                early[i] = LocationFailure(event_id, str(exc), type(exc).__name__)
-                obs, skipped = None, []
+                failures[i] = LocationFailure(event_id, str(exc), type(exc).__name__)
+                # an event with too few usable picks still reports why each one was dropped
+                obs = None
+                skipped = list(exc.skipped) if isinstance(exc, TooFewUsablePicksError) else []
             observations.append(obs)
             skipped_per_event.append(skipped)
-        usable = [(i, o) for i, o in enumerate(observations) if o is not None]
-        n_early = len(early)
+        return _Prepared(projection=projection, observations=observations, failures=failures,
+                         skipped_per_event=skipped_per_event)
 
-        def _progress(done: int) -> None:
-            if progress is not None:
-                progress(n_early + done)
+    def _report(self, catalog: Catalog, prepared: _Prepared,
+                located: dict[int, LocationResult | LocationFailure]) -> LocateReport:
+        """The output catalogue and report from the results of the usable events.
 
-        located = locate_events([o for _, o in usable], (self.p_model, self.s_model),
-                                svgd=self.svgd, likelihood=self.likelihood, summary=self.summary,
-                                search=self.search, device=self.device, progress=_progress)
-        results: list = [None] * len(catalog)
-        for i, failure in early.items():
-            results[i] = failure
-        for (i, _), res in zip(usable, located):
-            results[i] = res
+        ``located`` maps the catalogue index of every event in ``prepared.usable`` to its
+        result; the input catalogue is only read.
+        """
+        results: list = [prepared.failures.get(i, located.get(i)) for i in range(len(catalog))]
+        missing = [i for i, res in enumerate(results) if res is None]
+        if missing:
+            raise AssertionError(f"no result for the events at catalogue indices {missing}")
         out = Catalog(resource_id=catalog.resource_id, description=catalog.description,
                       comments=list(catalog.comments), creation_info=catalog.creation_info)
-        for event, res, obs, skipped in zip(catalog, results, observations, skipped_per_event):
+        for event, res, obs, skipped in zip(catalog, results, prepared.observations,
+                                            prepared.skipped_per_event):
             if isinstance(res, LocationResult):
                 # skipped picks get weight-0 arrivals: every pick of the event is in the origin
-                origin = origin_from_result(res, obs, projection, model_info=self.model_info,
-                                            version=__version__, skipped=skipped)
+                origin = origin_from_result(res, obs, prepared.projection,
+                                            model_info=self.model_info, version=__version__,
+                                            skipped=skipped)
                 out.append(add_origin(event, origin))
             else:
                 out.append(event.copy())
-        return LocateReport(catalog=out, results=results, observations=observations,
-                            projection=projection,
-                            skipped_picks=[s for per_event in skipped_per_event for s in per_event])
+        return LocateReport(catalog=out, results=results, observations=prepared.observations,
+                            projection=prepared.projection,
+                            skipped_picks=[s for per_event in prepared.skipped_per_event
+                                           for s in per_event])
 
     def locate(self, catalog: Catalog, inventory: Inventory, *,
                progress: Callable[[int], None] | None = None) -> Catalog:

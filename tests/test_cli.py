@@ -16,6 +16,8 @@ DATA = Path(__file__).resolve().parent / "data"
 EXAMPLES = example_dir()
 #: Few particles and epochs: these tests check the plumbing, not the accuracy.
 FAST = ["--particles", "16", "--epochs", "10"]
+#: Fewer still, where only the options' effect is checked.
+TINY = ["--particles", "4", "--epochs", "2"]
 
 needs_bundled = pytest.mark.skipif(
     not (bundled_model_dir() / "socal-1d-P.pt").is_file(),
@@ -128,6 +130,73 @@ def test_demo(capsys, tmp_path):
     assert "mean |error|" in out
     assert (tmp_path / "demo" / "located.xml").is_file()
     assert (tmp_path / "demo" / "located.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.fixture
+def set_threads_calls(monkeypatch):
+    """Calls of torch.set_num_threads, recorded instead of changing this process's threads."""
+    import torch
+
+    calls: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    return calls
+
+
+@needs_bundled
+@pytest.mark.parametrize("command", ["locate", "demo"])
+def test_threads_option_sets_torch_threads(command, set_threads_calls, capsys, tmp_path):
+    io = (["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+           "-o", str(tmp_path / "out.xml")] if command == "locate"
+          else ["demo", "-o", str(tmp_path / "demo")])
+    assert main([*io, *TINY, "--threads", "1"]) == 0
+    assert set_threads_calls == [1]
+    set_threads_calls.clear()
+    assert main([*io, *TINY]) == 0
+    assert set_threads_calls == []  # without --threads torch keeps its default
+    assert main([*io, "--threads", "0"]) == 2
+    assert "--threads" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--chunk-size", "16"], "--chunk-size needs --workers or --scheduler"),
+    (["--workers", "2", "--chunk-size", "10"], "not a multiple of the SVGD batch of 16"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not allowed with"),
+    (["--workers", "0"], "must be an integer >= 1"),
+])
+def test_dask_option_usage_errors(args, message, capsys, tmp_path):
+    code = main(["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+                 "-o", str(tmp_path / "out.xml"), *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+@needs_bundled
+def test_workers_without_dask_says_how_to_install(monkeypatch, capsys, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
+    code = main(["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+                 "-o", str(tmp_path / "out.xml"), "--workers", "2"])
+    err = capsys.readouterr().err
+    assert code == 1 and "pip install obspy_hyposvi[distributed]" in err
+    assert "Traceback" not in err
+
+
+@needs_bundled
+def test_locate_on_local_dask_workers_matches_serial(capsys, tmp_path):
+    pytest.importorskip("distributed")
+    io = [str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"), "--seed", "2",
+          "--particles", "12", "--epochs", "6", "--threads", "1"]
+    # worker processes run one torch thread; --threads 1 gives this process the same
+    assert main(["locate", *io, "-o", str(tmp_path / "serial.xml")]) == 0
+    assert main(["locate", *io, "-o", str(tmp_path / "dask.xml"), "--workers", "2"]) == 0
+    assert "6 events: 6 located, 0 not located" in capsys.readouterr().out
+    serial, dask = read_events(str(tmp_path / "serial.xml")), read_events(str(tmp_path / "dask.xml"))
+    for a, b in zip(serial, dask):
+        assert str(a.resource_id) == str(b.resource_id)
+        oa, ob = a.preferred_origin(), b.preferred_origin()
+        assert (oa.latitude, oa.longitude, oa.depth, oa.time) == (
+            ob.latitude, ob.longitude, ob.depth, ob.time)
 
 
 def test_train_tiny_then_info(capsys, tmp_path):

@@ -168,7 +168,8 @@ def origin_from_result(
         distances, deg), one ``Arrival`` per observation (distance, deg; azimuth event to
         station, deg clockwise from north; take-off angle, deg from downward vertical;
         residual, s; weight) followed by one weight-0 ``Arrival`` per skipped pick (phase as
-        picked, no distance, azimuth or residual), ``evaluation_mode`` "automatic",
+        picked, no residual or take-off angle; distance and azimuth as for the used picks
+        where the record carries its station's coordinates), ``evaluation_mode`` "automatic",
         ``evaluation_status`` "preliminary". ``associated_phase_count`` and
         ``associated_station_count`` include the skipped picks; the ``used_*`` counts do not.
 
@@ -281,12 +282,26 @@ def origin_from_result(
     return origin
 
 
-def _skipped_arrival(record: Skipped) -> Arrival:
-    """A weight-0 arrival for a pick left out of the location, the reason in a comment."""
+def _distance_azimuth_deg(lon: float, lat: float, station_lon: float,
+                          station_lat: float) -> tuple[float, float]:
+    """Great-circle distance (deg) and azimuth (deg clockwise from north), event to station."""
+    dist_m, az_deg, _ = gps2dist_azimuth(lat, lon, float(station_lat), float(station_lon))
+    return kilometer2degrees(dist_m / 1e3), az_deg  # m -> km -> great-circle degrees
+
+
+def _skipped_arrival(record: Skipped, lon: float, lat: float) -> Arrival:
+    """A weight-0 arrival for a pick left out of the location, the reason in a comment.
+
+    Its distance and azimuth from the origin at ``lon``, ``lat`` (deg) are filled in when the
+    record carries its station's coordinates.
+    """
     arrival = Arrival(pick_id=ResourceIdentifier(record.pick_id),
                       # QuakeML requires a phase: "" for a pick that names none (None would be
                       # written as the text "None")
                       phase=record.phase_hint or "", time_weight=0.0)
+    if record.longitude_deg is not None and record.latitude_deg is not None:
+        arrival.distance, arrival.azimuth = _distance_azimuth_deg(
+            lon, lat, record.longitude_deg, record.latitude_deg)
     arrival.comments.append(Comment(text=f"not used by {_AGENCY}: {record.reason}"))
     return arrival
 
@@ -311,10 +326,9 @@ def _arrivals_and_quality(result: LocationResult, observations: Observations,
     distance_deg = np.empty(n)
     azimuth_deg = np.empty(n)
     for i in range(n):
-        dist_m, az_deg, _ = gps2dist_azimuth(lat, lon, float(station_lat[i]),
-                                             float(station_lon[i]))
-        distance_deg[i] = kilometer2degrees(dist_m / 1e3)  # m -> km -> great-circle degrees
-        azimuth_deg[i] = az_deg  # event -> station, clockwise from north
+        # event -> station: great-circle degrees, azimuth clockwise from north
+        distance_deg[i], azimuth_deg[i] = _distance_azimuth_deg(lon, lat, station_lon[i],
+                                                                station_lat[i])
         phase = (observations.phase_hints[i] if observations.phase_hints
                  else phase_names[int(observations.phase_idx[i])])
         arrival = Arrival(
@@ -328,7 +342,7 @@ def _arrivals_and_quality(result: LocationResult, observations: Observations,
         if observations.pick_ids:
             arrival.pick_id = ResourceIdentifier(observations.pick_ids[i])
         arrivals.append(arrival)
-    arrivals += [_skipped_arrival(record) for record in skipped]
+    arrivals += [_skipped_arrival(record, lon, lat) for record in skipped]
 
     used = weights > 0
     used_stations = sorted({station_ids[i] for i in np.flatnonzero(used)})

@@ -38,6 +38,7 @@ from ..locate.observations import PHASE_INDEX, Observations
 __all__ = [
     "PickConfig",
     "Skipped",
+    "TooFewUsablePicksError",
     "observations_from_event",
     "projection_for",
     "read_catalog",
@@ -139,12 +140,41 @@ class Skipped:
     phase_hint
         The pick's phase hint, stripped ("" when it has none); written as the phase of the
         pick's weight-0 arrival.
+    event_id
+        Resource id of the pick's event ("" when not known).
+    longitude_deg, latitude_deg
+        Coordinates of the pick's sensor when the inventory knows its station (at the pick
+        time, else at the event's median pick time), None otherwise; they give the distance
+        and azimuth of the pick's weight-0 arrival.
     """
 
     pick_id: str
     station: str
     reason: str
     phase_hint: str = ""
+    event_id: str = ""
+    longitude_deg: float | None = None
+    latitude_deg: float | None = None
+
+
+class TooFewUsablePicksError(InsufficientPicksError):
+    """An event has too few usable picks; ``skipped`` says why each other pick was left out.
+
+    Parameters
+    ----------
+    message
+        What happened (names the event and the counts).
+    skipped
+        The :class:`Skipped` records of the event's picks left out.
+    """
+
+    def __init__(self, message: str, skipped: Iterable[Skipped] = ()) -> None:
+        super().__init__(message)
+        self.skipped: tuple[Skipped, ...] = tuple(skipped)
+
+    def __reduce__(self):
+        # keep ``skipped`` when pickled (an exception pickles only its args by default)
+        return (type(self), (str(self), self.skipped))
 
 
 def read_catalog(path: str | Path, format: str | None = None) -> Catalog:
@@ -337,6 +367,7 @@ class _Candidate:
     time: UTCDateTime
     sigma_s: float | None
     xyz_km: tuple[float, float, float]
+    lonlat_deg: tuple[float, float]
 
 
 def observations_from_event(
@@ -376,8 +407,10 @@ def observations_from_event(
 
     Raises
     ------
-    InsufficientPicksError
-        Fewer than ``config.min_picks`` usable picks remain.
+    TooFewUsablePicksError
+        Fewer than ``config.min_picks`` usable picks remain (an
+        :class:`~obspy_hyposvi.errors.InsufficientPicksError`); its ``skipped`` attribute holds
+        the records of the picks left out.
 
     Warns
     -----
@@ -406,9 +439,14 @@ def observations_from_event(
     event_id = str(event.resource_id)
     skipped: list[Skipped] = []
 
-    def skip(pick: Pick, seed_id: str, reason: str) -> None:
+    def skip(pick: Pick, seed_id: str, reason: str,
+             lonlat_deg: tuple[float, float] | None = None, look_up: bool = True) -> None:
+        if lonlat_deg is None and look_up and seed_id.strip("."):
+            # a pick left out still gets a distance and azimuth when its station is known
+            lonlat_deg = _sensor_lonlat(inventory, seed_id, (_finite_time(pick), median_time))
+        lon, lat = lonlat_deg if lonlat_deg is not None else (None, None)
         skipped.append(Skipped(str(pick.resource_id), seed_id, reason,
-                               str(pick.phase_hint or "").strip()))
+                               str(pick.phase_hint or "").strip(), event_id, lon, lat))
         logger.info("event %s: pick %s (%s) left out: %s", event_id, pick.resource_id,
                     seed_id or "no station", reason)
 
@@ -448,7 +486,8 @@ def observations_from_event(
             continue
         found = station_coordinates(inventory, seed_id, time)
         if found is None:
-            skip(pick, seed_id, f"station {_station_id(seed_id)} not in the inventory at {time}")
+            skip(pick, seed_id, f"station {_station_id(seed_id)} not in the inventory at {time}",
+                 look_up=False)
             continue
         coords, source = found
         station = _station_id(seed_id)
@@ -465,15 +504,17 @@ def observations_from_event(
             elevation_m=coords["elevation"], local_depth_m=coords["local_depth"],
         )
         candidates.append(_Candidate(index, pick, seed_id, phase, time, _pick_sigma_s(pick),
-                                     (float(x_km), float(y_km), float(z_km))))
+                                     (float(x_km), float(y_km), float(z_km)),
+                                     (coords["longitude"], coords["latitude"])))
 
     kept = _drop_duplicates(candidates, skip)
 
     if len(kept) < config.min_picks:
-        raise InsufficientPicksError(
+        raise TooFewUsablePicksError(
             f"event {event_id}: {len(kept)} usable picks of {len(event.picks)} "
             f"({len(skipped)} left out), at least {config.min_picks} needed"
-            + (f"; first reason: {skipped[0].reason}" if skipped else "")
+            + (f"; first reason: {skipped[0].reason}" if skipped else ""),
+            skipped,
         )
 
     n_default = sum(c.sigma_s is None for c in kept)
@@ -515,8 +556,21 @@ def _drop_duplicates(candidates: list[_Candidate], skip) -> list[_Candidate]:
             winner = best[(_station_id(cand.seed_id), cand.phase)]
             skip(cand.pick, cand.seed_id,
                  f"duplicate {cand.phase} pick at {_station_id(cand.seed_id)}; "
-                 f"pick {winner.pick.resource_id} kept")
+                 f"pick {winner.pick.resource_id} kept", cand.lonlat_deg)
     return [c for c in candidates if id(c) in kept_ids]
+
+
+def _sensor_lonlat(inventory: Inventory, seed_id: str,
+                   times: Iterable[UTCDateTime | None]) -> tuple[float, float] | None:
+    """``(longitude, latitude)`` (deg) of a pick's sensor at the first of ``times`` the
+    inventory covers (None entries are passed over), or None when it covers none."""
+    for time in times:
+        if time is None:
+            continue
+        found = station_coordinates(inventory, seed_id, time)
+        if found is not None:
+            return found[0]["longitude"], found[0]["latitude"]
+    return None
 
 
 def _rank(cand: _Candidate) -> tuple[int, float, int]:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 __all__ = ["UsageError", "add_location_options", "location_settings", "event_progress",
-           "check_device"]
+           "check_device", "set_threads"]
 
 
 class UsageError(Exception):
@@ -27,6 +27,9 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
     """Options of the locator's settings (SVGD, likelihood, error model, summary, picks)."""
     group = parser.add_argument_group("location settings")
     group.add_argument("--device", default="cpu", help="torch device: cpu or cuda (default cpu)")
+    group.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                       help="torch threads (default: torch's own choice). Use 1 on a machine "
+                            "whose cores are busy with other jobs")
     group.add_argument("--seed", type=int, default=0, help="seed of the initial particles")
     group.add_argument("--particles", type=_positive_int, default=None,
                        help="SVGD particles per event (default 150, the paper's)")
@@ -75,6 +78,20 @@ def location_settings(args: argparse.Namespace) -> dict:
         }
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def set_threads(threads: int | None) -> None:
+    """Set torch's thread count (``torch.set_num_threads``); None leaves torch's default.
+
+    Examples
+    --------
+    >>> set_threads(None)  # nothing changes
+    """
+    if threads is None:
+        return
+    import torch
+
+    torch.set_num_threads(int(threads))
 
 
 def check_device(device: str) -> None:

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import add_location_options, check_device, event_progress, location_settings
+from ._common import (
+    add_location_options,
+    check_device,
+    event_progress,
+    location_settings,
+    set_threads,
+)
 
 __all__ = ["add_parser", "run", "example_dir", "read_truth", "errors_against_truth"]
 
@@ -88,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = location_settings(args)
     check_device(args.device)
+    set_threads(args.threads)
     folder = example_dir()
     catalog = read_catalog(folder / "picks.xml")
     inventory = read_inventory(folder / "stations.xml")

@@ -1,12 +1,27 @@
-"""``hyposvi locate``: locate the events of a pick file and write the catalogue with origins."""
+"""``hyposvi locate``: locate the events of a pick file and write the catalogue with origins.
+
+With ``--workers N`` or ``--scheduler ADDRESS`` the events are located over a Dask cluster
+(:mod:`obspy_hyposvi.distributed`), with the same results as the serial run.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from ._common import add_location_options, check_device, event_progress, location_settings
+from ._common import (
+    UsageError,
+    _positive_int,
+    add_location_options,
+    check_device,
+    event_progress,
+    location_settings,
+    set_threads,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -31,8 +46,69 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--plot", type=Path, metavar="DIR", default=None,
                         help="write a figure per located event and one of the catalogue here")
     add_location_options(parser)
+    dask = parser.add_argument_group(
+        "Dask (needs: pip install obspy_hyposvi[distributed]); same results as without")
+    where = dask.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="locate on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="locate on the Dask cluster of this scheduler (tcp://host:8786)")
+    dask.add_argument("--chunk-size", type=_positive_int, default=None, metavar="N",
+                      help="events per Dask task, a multiple of the SVGD batch of 16 events "
+                           "(default 16)")
     parser.set_defaults(run=run)
     return parser
+
+
+@contextmanager
+def dask_client(args: argparse.Namespace) -> Iterator[Any]:
+    """A Dask client for ``--workers``/``--scheduler``; ``--threads`` is applied on each worker.
+
+    Raises
+    ------
+    HypoSVIError
+        Dask is not installed, or the scheduler cannot be reached.
+    """
+    from ..distributed import _import_distributed
+    from ..errors import HypoSVIError
+
+    try:
+        distributed = _import_distributed()
+    except ImportError as exc:
+        raise HypoSVIError(str(exc)) from None
+    if args.workers is not None:
+        # one single-threaded process per worker (torch runs one thread each unless --threads)
+        with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                                      processes=True, dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as client:
+            _set_worker_threads(client, args.threads)
+            yield client
+        return
+    try:
+        client = distributed.Client(args.scheduler, timeout="30s")
+    except (OSError, TimeoutError) as exc:
+        raise HypoSVIError(f"cannot reach the Dask scheduler {args.scheduler}: {exc}") from None
+    with client:
+        _set_worker_threads(client, args.threads)
+        yield client
+
+
+def _check_chunk_size(chunk_size: int, use_dask: bool) -> None:
+    """Refuse ``--chunk-size`` without Dask or off the SVGD batches (before any work)."""
+    from ..locate.locate import SearchConfig
+
+    if not use_dask:
+        raise UsageError("--chunk-size needs --workers or --scheduler")
+    batch_size = SearchConfig().batch_size  # the command line keeps the default batches
+    if chunk_size % batch_size:
+        raise UsageError(f"--chunk-size {chunk_size} is not a multiple of the SVGD batch of "
+                         f"{batch_size} events: the results would differ from a serial run "
+                         f"at float round-off; use {batch_size}, {2 * batch_size}, ...")
+
+
+def _set_worker_threads(client: Any, threads: int | None) -> None:
+    if threads is not None:
+        client.run(set_threads, threads)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,11 +119,22 @@ def run(args: argparse.Namespace) -> int:
 
     settings = location_settings(args)
     check_device(args.device)
+    use_dask = args.workers is not None or args.scheduler is not None
+    if args.chunk_size is not None:
+        _check_chunk_size(args.chunk_size, use_dask)
+    set_threads(args.threads)
     catalog = read_catalog(args.picks)
     inventory = read_inventory(args.inventory)
-    locator = Locator.from_model(args.model, **settings)
-    with event_progress(len(catalog), "locating") as progress:
-        report = locator.run(catalog, inventory, progress=progress)
+    if use_dask:
+        from ..distributed import run_distributed
+
+        with dask_client(args) as client, event_progress(len(catalog), "locating") as progress:
+            report = run_distributed(catalog, inventory, model=args.model, client=client,
+                                     chunk_size=args.chunk_size, progress=progress, **settings)
+    else:
+        locator = Locator.from_model(args.model, **settings)
+        with event_progress(len(catalog), "locating") as progress:
+            report = locator.run(catalog, inventory, progress=progress)
     write_catalog(report.catalog, args.output, format=args.format)
     for line in report.summary_lines():
         print(line)

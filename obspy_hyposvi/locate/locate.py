@@ -21,11 +21,17 @@ from ..errors import HypoSVIError, InsufficientPicksError, OutsideModelDomainErr
 from .likelihood import LikelihoodConfig, edt_log_likelihood, gaussian_log_likelihood, pick_sigma
 from .observations import Observations
 from .result import LocationResult
-from .summary import (SummaryConfig, confidence_ellipsoid, dominant_cluster, horizontal_ellipse,
-                      kde_map)
+from .summary import (
+    SummaryConfig,
+    confidence_ellipsoid,
+    dominant_cluster,
+    horizontal_ellipse,
+    kde_map,
+)
 from .svgd import SVGDConfig, run_svgd
 
-__all__ = ["SearchConfig", "LocationFailure", "locate_events", "search_box"]
+__all__ = ["SearchConfig", "LocationFailure", "ReadyEvent", "locate_events", "locate_ready",
+           "screen_events", "search_box"]
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +191,108 @@ def _travel_times(models: Sequence, particles: torch.Tensor,
     return times.to(particles.dtype)
 
 
+@dataclass(frozen=True, eq=False)
+class ReadyEvent:
+    """An event that passed the checks before SVGD, with its search box.
+
+    Attributes
+    ----------
+    index
+        Position of the event in the sequence given to :func:`screen_events`.
+    observations
+        The event's observations.
+    lower_km, upper_km
+        ``(3,)`` corners of the search box (:func:`search_box`), km.
+    """
+
+    index: int
+    observations: Observations
+    lower_km: np.ndarray
+    upper_km: np.ndarray
+
+
+def screen_events(observations: Sequence[Observations], models: Sequence,
+                  search: SearchConfig = SearchConfig(),
+                  ) -> tuple[list[ReadyEvent], dict[int, LocationFailure]]:
+    """Split events into those SVGD can locate and those it cannot (too few picks, outside
+    the models' domain).
+
+    Parameters
+    ----------
+    observations
+        One :class:`Observations` per event.
+    models
+        ``(p_model, s_model)`` (see :func:`locate_events`).
+    search
+        Search settings (``min_picks``, margins, depths).
+
+    Returns
+    -------
+    ready
+        The locatable events, in input order.
+    failures
+        ``{index: LocationFailure}`` of the others.
+
+    Examples
+    --------
+    >>> class Model:
+    ...     depth_range_km, max_offset_km = (-3.0, 60.0), 400.0
+    >>> obs = Observations(event_id="ev", station_xyz_km=[[0, 0, 0], [10, 0, 0], [0, 10, 0]],
+    ...                    phase_idx=[0, 0, 0], arrival_s=[0.0, 1.0, 1.0], sigma_s=[0.1] * 3)
+    >>> ready, failures = screen_events([obs], (Model(), Model()))
+    >>> ready, failures[0].error
+    ([], 'InsufficientPicksError')
+    """
+    ready: list[ReadyEvent] = []
+    failures: dict[int, LocationFailure] = {}
+    for i, obs in enumerate(observations):
+        try:
+            if obs.n_picks < search.min_picks:
+                raise InsufficientPicksError(
+                    f"event {obs.event_id}: {obs.n_picks} usable picks, at least "
+                    f"{search.min_picks} needed")
+            ready.append(ReadyEvent(i, obs, *search_box(obs, models, search)))
+        except HypoSVIError as exc:
+            logger.warning("event %s not located: %s", obs.event_id, exc)
+            failures[i] = LocationFailure(obs.event_id, str(exc), type(exc).__name__)
+    return ready, failures
+
+
+def locate_ready(ready: Sequence[ReadyEvent], models: Sequence, *, svgd: SVGDConfig,
+                 likelihood: LikelihoodConfig, summary: SummaryConfig, search: SearchConfig,
+                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64,
+                 progress: Callable[[int], None] | None = None) -> list[LocationResult]:
+    """Run SVGD on screened events, ``search.batch_size`` events per batch, in order.
+
+    Each result depends only on its event and the batch it shares (padding changes float
+    round-off, a few ulp): the same events batched the same way give identical results,
+    whichever process runs them (:mod:`obspy_hyposvi.distributed` relies on this).
+
+    Parameters
+    ----------
+    ready
+        Events from :func:`screen_events`.
+    models, svgd, likelihood, summary, search, device, dtype
+        As for :func:`locate_events` (the settings have no defaults here: callers pass the
+        run's own).
+    progress
+        Called with the number of events of ``ready`` finished after each batch.
+
+    Returns
+    -------
+    list of LocationResult
+        One per event of ``ready``, in the same order.
+    """
+    device = torch.device(device)
+    results: list[LocationResult] = []
+    for start in range(0, len(ready), search.batch_size):
+        chunk = ready[start:start + search.batch_size]
+        results += _locate_batch(chunk, models, svgd, likelihood, summary, device, dtype)
+        if progress is not None:
+            progress(len(results))
+    return results
+
+
 def locate_events(observations: Sequence[Observations], models: Sequence, *,
                   svgd: SVGDConfig = SVGDConfig(), likelihood: LikelihoodConfig = LikelihoodConfig(),
                   summary: SummaryConfig = SummaryConfig(), search: SearchConfig = SearchConfig(),
@@ -213,35 +321,27 @@ def locate_events(observations: Sequence[Observations], models: Sequence, *,
     list
         A :class:`LocationResult` or a :class:`LocationFailure` per event, in input order.
     """
-    device = torch.device(device)
-    results: list = [None] * len(observations)
-    ready = []
-    for i, obs in enumerate(observations):
-        try:
-            if obs.n_picks < search.min_picks:
-                raise InsufficientPicksError(
-                    f"event {obs.event_id}: {obs.n_picks} usable picks, at least "
-                    f"{search.min_picks} needed")
-            ready.append((i, obs, *search_box(obs, models, search)))
-        except HypoSVIError as exc:
-            logger.warning("event %s not located: %s", obs.event_id, exc)
-            results[i] = LocationFailure(obs.event_id, str(exc), type(exc).__name__)
-    done = len(observations) - len(ready)
-    for start in range(0, len(ready), search.batch_size):
-        chunk = ready[start:start + search.batch_size]
-        for (i, _, _, _), res in zip(chunk, _locate_batch(chunk, models, svgd, likelihood,
-                                                          summary, device, dtype)):
-            results[i] = res
-        done += len(chunk)
+    ready, failures = screen_events(observations, models, search)
+    results: list = [failures.get(i) for i in range(len(observations))]
+    n_failed = len(failures)
+
+    def _progress(done: int) -> None:
         if progress is not None:
-            progress(done)
+            progress(n_failed + done)
+
+    located = locate_ready(ready, models, svgd=svgd, likelihood=likelihood, summary=summary,
+                           search=search, device=device, dtype=dtype, progress=_progress)
+    for event, res in zip(ready, located):
+        results[event.index] = res
     return results
 
 
-def _locate_batch(chunk, models, svgd, likelihood, summary, device, dtype):
-    batch = [c[1] for c in chunk]
-    lower = torch.as_tensor(np.stack([c[2] for c in chunk]), dtype=dtype, device=device)[:, None, :]
-    upper = torch.as_tensor(np.stack([c[3] for c in chunk]), dtype=dtype, device=device)[:, None, :]
+def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary, device, dtype):
+    batch = [c.observations for c in chunk]
+    lower = torch.as_tensor(np.stack([c.lower_km for c in chunk]), dtype=dtype,
+                            device=device)[:, None, :]
+    upper = torch.as_tensor(np.stack([c.upper_km for c in chunk]), dtype=dtype,
+                            device=device)[:, None, :]
     picks = _pad_by_phase(batch, len(models), dtype, device)
     init = []
     for obs in batch:

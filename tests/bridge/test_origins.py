@@ -280,13 +280,24 @@ def test_skipped_picks_get_weight_zero_arrivals(tmp_path, event_with_picks, inve
     for record in skipped:
         arrival = by_pick[record.pick_id]
         assert arrival.time_weight == 0.0
-        assert arrival.time_residual is None and arrival.distance is None
+        assert arrival.time_residual is None and arrival.takeoff_angle is None
         assert arrival.phase == record.phase_hint
         assert [c.text for c in arrival.comments] == [
             f"not used by obspy_hyposvi: {record.reason}"]
     assert [by_pick[r.pick_id].phase for r in skipped] == ["PKP", "", "P", "S", "P"]
     used = [a for a in origin.arrivals if a.time_weight > 0]
     assert [str(a.pick_id) for a in used] == obs.pick_ids
+    # a skipped pick whose station is known has the distance and azimuth of that station's
+    # used pick (the day-off S05 pick too); only the unknown station XX.NOPE has none
+    used_at = {station: a for station, a in zip(obs.station_ids, used)}
+    for record in skipped:
+        arrival = by_pick[record.pick_id]
+        station = ".".join(record.station.split(".")[:2])
+        if station == "XX.NOPE":
+            assert arrival.distance is None and arrival.azimuth is None
+            continue
+        assert arrival.distance == pytest.approx(used_at[station].distance, rel=1e-9)
+        assert arrival.azimuth == pytest.approx(used_at[station].azimuth, abs=1e-6)
     q = origin.quality
     assert (q.associated_phase_count, q.used_phase_count) == (13, 8)
     assert (q.associated_station_count, q.used_station_count) == (7, 6)  # + XX.NOPE
@@ -297,6 +308,8 @@ def test_skipped_picks_get_weight_zero_arrivals(tmp_path, event_with_picks, inve
     weights = {str(a.pick_id): a.time_weight for a in back.arrivals}
     assert len(weights) == len(event.picks)
     assert all(weights[r.pick_id] == 0.0 for r in skipped)
+    distances = {str(a.pick_id): a.distance for a in back.arrivals}
+    assert sum(distances[r.pick_id] is not None for r in skipped) == 4
     sc3ml = tmp_path / "located.sc3ml"
     write_catalog(Catalog([add_origin(event, origin)]), sc3ml, format="SC3ML", validate=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import pickle
 import warnings
 
 import numpy as np
@@ -13,6 +14,7 @@ from obspy.core.event import Event, QuantityError
 
 from obspy_hyposvi.bridge.picks import (
     PickConfig,
+    TooFewUsablePicksError,
     observations_from_event,
     projection_for,
     read_catalog,
@@ -301,6 +303,43 @@ def test_insufficient_picks_message_names_event(event_with_picks, inventory, pro
     with pytest.raises(InsufficientPicksError,
                        match=r"smi:local/test/event/sparse: 2 usable picks of 3 .*at least 4"):
         _locate_picks(event, inventory, projection)
+
+
+def test_insufficient_picks_error_keeps_the_skipped_picks(event_with_picks, inventory,
+                                                         projection):
+    gone = make_pick("XX.GONE..HHZ", "P", T0)
+    pkp = make_pick("XX.S03..HHE", "PKP", T0 + 5.0)
+    event = Event(resource_id="smi:local/test/event/sparse",
+                  picks=event_with_picks.picks[:2] + [gone, pkp])
+    with pytest.raises(TooFewUsablePicksError) as info:
+        _locate_picks(event, inventory, projection)
+    assert isinstance(info.value, InsufficientPicksError)
+    assert [r.pick_id for r in info.value.skipped] == [str(gone.resource_id),
+                                                        str(pkp.resource_id)]
+    assert "not in the inventory" in info.value.skipped[0].reason
+    assert {r.event_id for r in info.value.skipped} == {"smi:local/test/event/sparse"}
+    # the records survive a pickle round trip (as between processes)
+    back = pickle.loads(pickle.dumps(info.value))
+    assert back.skipped == info.value.skipped and str(back) == str(info.value)
+
+
+def test_skipped_picks_carry_known_station_coordinates(event_with_picks, inventory, projection):
+    event_with_picks.picks += [
+        make_pick("XX.S03..HHE", "PKP", T0 + 5.0),       # station known, phase not usable
+        make_pick("XX.S01..HHE", "P", T0 + 2.05, 0.5),    # duplicate: coordinates of its channel
+        make_pick("XX.S05..HHN", "S", T0 + 86400.0),      # a day off: station known then too
+        make_pick("XX.NOPE..HHZ", "P", T0 + 2.1),         # unknown station: no coordinates
+    ]
+    _, skipped = _locate_picks(event_with_picks, inventory, projection)
+    by_station = {r.station: r for r in skipped}
+    stations = {code: (lon, lat) for code, lon, lat, _ in STATIONS}
+    for seed_id, code in (("XX.S03..HHE", "S03"), ("XX.S01..HHE", "S01"),
+                          ("XX.S05..HHN", "S05")):
+        record = by_station[seed_id]
+        assert (record.longitude_deg, record.latitude_deg) == pytest.approx(stations[code])
+        assert record.event_id == str(event_with_picks.resource_id)
+    nope = by_station["XX.NOPE..HHZ"]
+    assert nope.longitude_deg is None and nope.latitude_deg is None
 
 
 def test_min_picks_is_configurable(event_with_picks, inventory, projection):

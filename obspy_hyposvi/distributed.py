@@ -1,0 +1,273 @@
+"""Locate a catalogue over a Dask cluster (DESIGN.md section 10).
+
+This module owns the scale-out of :meth:`Locator.run <obspy_hyposvi.locator.Locator.run>`:
+the client reads the picks, chooses the projection and screens the events exactly as the serial
+path does; the events that SVGD can locate go to the workers in chunks; the results come back
+in input order and become origins on the client. The output catalogue and the
+:class:`~obspy_hyposvi.locator.LocateReport` (failures, skipped picks, observations) are the
+same as the serial run's.
+
+- **One model load per worker.** A worker loads the travel-time models of a model name on the
+  first chunk that needs them and keeps them for every later chunk and call (cached on the
+  worker, keyed by model name and device). The client loads them once too: it needs their
+  valid domain for the search boxes and their provenance for the origins. A model given as a
+  path must be readable at the same path on every worker.
+- **Same results as the serial path.** Each event's initial particles are seeded by the run
+  seed and the event id, and a chunk is cut into the same SVGD batches (``SearchConfig.
+  batch_size`` events) as :meth:`~obspy_hyposvi.locator.Locator.run` uses. The same events
+  and settings therefore give identical locations, provided the workers run torch with the
+  same number of threads and the same library build as the serial run (reductions over
+  several threads can change float round-off). Dask's own worker processes use one thread
+  (its ``OMP_NUM_THREADS=1`` default).
+
+Dask is optional: importing this module does not import it; calling
+:func:`run_distributed` or :func:`locate_distributed` without it raises an ``ImportError``
+that says ``pip install obspy_hyposvi[distributed]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from obspy import Catalog, Inventory
+
+from .locate.likelihood import LikelihoodConfig
+from .locate.locate import ReadyEvent, SearchConfig, locate_ready, screen_events
+from .locate.result import LocationResult
+from .locate.summary import SummaryConfig
+from .locate.svgd import SVGDConfig
+from .locator import LocateReport, Locator
+
+__all__ = ["INSTALL_HINT", "locate_distributed", "run_distributed"]
+
+logger = logging.getLogger(__name__)
+
+#: What to run when Dask is missing.
+INSTALL_HINT = "pip install obspy_hyposvi[distributed]"
+
+#: Attribute of a Dask worker that holds its :class:`_WorkerCache`.
+_CACHE_ATTRIBUTE = "_obspy_hyposvi_cache"
+
+
+def _import_distributed():
+    """The ``distributed`` package, or an ``ImportError`` that says how to install it."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ImportError(
+            "locating over a Dask cluster needs dask.distributed, which is not installed "
+            f"({exc}); install it with: {INSTALL_HINT}") from exc
+    return distributed
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs to locate a chunk: the model to load and the SVGD settings."""
+
+    model: str
+    device: str
+    svgd: SVGDConfig
+    likelihood: LikelihoodConfig
+    summary: SummaryConfig
+    search: SearchConfig
+
+
+class _WorkerCache:
+    """Locators of one worker keyed by ``(model, device)``; loads each at most once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.locators: dict[tuple[str, str], Locator] = {}
+
+    def locator(self, model: str, device: str) -> Locator:
+        # the lock keeps two threads of one worker from loading the same models twice
+        with self._lock:
+            key = (model, device)
+            if key not in self.locators:
+                logger.info("loading travel-time models %s on %s", model, device)
+                self.locators[key] = Locator.from_model(model, device=device)
+            return self.locators[key]
+
+
+def _worker_locator(model: str, device: str) -> Locator:
+    """The cached :class:`Locator` of the worker running this task (a fresh one outside a
+    worker, e.g. under Dask's synchronous scheduler)."""
+    from distributed import get_worker
+
+    try:
+        worker = get_worker()
+    except ValueError:  # not running on a worker
+        return Locator.from_model(model, device=device)
+    # dict.setdefault is atomic: concurrent first tasks of one worker share one cache
+    cache = worker.__dict__.setdefault(_CACHE_ATTRIBUTE, _WorkerCache())
+    return cache.locator(model, device)
+
+
+def _locate_chunk(job: _Job, chunk: Sequence[ReadyEvent]) -> list[LocationResult]:
+    """Worker task: SVGD on a chunk of screened events, in ``job.search.batch_size`` batches."""
+    locator = _worker_locator(job.model, job.device)
+    return locate_ready(chunk, locator.models, svgd=job.svgd, likelihood=job.likelihood,
+                        summary=job.summary, search=job.search, device=job.device)
+
+
+def _model_key(model: str | Path) -> str:
+    """A bundled/user model name as given; a path made absolute, so that workers started
+    elsewhere find the same file."""
+    name = str(model)
+    return str(Path(name).resolve()) if "/" in name or isinstance(model, Path) else name
+
+
+def _check_chunk_size(chunk_size: int | None, search: SearchConfig) -> int:
+    """Events per chunk: ``search.batch_size`` by default, else a multiple of it."""
+    if chunk_size is None:
+        return search.batch_size
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r}: must be an integer >= 1")
+    if chunk_size % search.batch_size:
+        raise ValueError(
+            f"chunk_size={chunk_size} is not a multiple of SearchConfig.batch_size="
+            f"{search.batch_size}: the chunks would batch events differently from the serial "
+            "run and change the results at float round-off; use a multiple of the batch size "
+            "or a smaller batch_size")
+    return chunk_size
+
+
+@contextmanager
+def _client_for(client: Any, distributed) -> Iterator[Any]:
+    """``client``; else the current default client; else a temporary ``LocalCluster``."""
+    if client is not None:
+        yield client
+        return
+    try:
+        current = distributed.get_client()
+    except ValueError:  # no client started in this process
+        current = None
+    if current is not None:
+        yield current
+        return
+    logger.info("no Dask client given: starting a local cluster for this run")
+    with distributed.LocalCluster(processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as local:
+        yield local
+
+
+def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path = "socal-1d",
+                    client: Any = None, chunk_size: int | None = None, device: str = "cpu",
+                    progress: Callable[[int], None] | None = None,
+                    **settings: Any) -> LocateReport:
+    """Locate every event of ``catalog`` over a Dask cluster; see :meth:`Locator.run`.
+
+    Parameters
+    ----------
+    catalog
+        Events with picks; never modified.
+    inventory
+        Station metadata.
+    model
+        Bundled/user model name or path prefix of ``NAME-P.pt``/``NAME-S.pt``, as for
+        :meth:`Locator.from_model`; a path must be readable on every worker.
+    client
+        A ``distributed.Client``. None uses the current default client, or starts a local
+        cluster (one single-threaded worker process per core) for this call.
+    chunk_size
+        Locatable events per task. None: one SVGD batch (``SearchConfig.batch_size``, 16 by
+        default). Must be a multiple of the batch size, so that the results equal the serial
+        run's. Smaller chunks spread a small catalogue over more workers.
+    device
+        Torch device of the workers (and of the client's model load).
+    progress
+        Called with the number of events finished so far, as chunks come back.
+    **settings
+        ``svgd``, ``likelihood``, ``summary``, ``search`` and ``picks``, as for
+        :class:`Locator`.
+
+    Returns
+    -------
+    LocateReport
+        As :meth:`Locator.run` returns for the same events and settings.
+
+    Raises
+    ------
+    ImportError
+        Dask's distributed scheduler is not installed (:data:`INSTALL_HINT`).
+    ValueError
+        ``chunk_size`` is not a positive multiple of the batch size.
+    obspy_hyposvi.errors.HypoSVIError
+        As :meth:`Locator.run` (an empty catalogue, no picked station in the inventory, a
+        model that cannot be loaded on the client or on a worker).
+
+    Examples
+    --------
+    >>> from distributed import Client, LocalCluster  # doctest: +SKIP
+    >>> from obspy import read_events, read_inventory
+    >>> cluster = LocalCluster(n_workers=4, threads_per_worker=1)  # doctest: +SKIP
+    >>> with Client(cluster) as client:  # doctest: +SKIP
+    ...     report = run_distributed(read_events("picks.xml"), read_inventory("stations.xml"),
+    ...                              model="socal-1d", client=client)
+    >>> print("\\n".join(report.summary_lines()))  # doctest: +SKIP
+    """
+    distributed = _import_distributed()
+    # on the client: the models' domain gives the search boxes, their metadata the provenance
+    locator = Locator.from_model(str(model), device=device, **settings)
+    chunk_size = _check_chunk_size(chunk_size, locator.search)
+    prepared = locator._prepare(catalog, inventory)
+    usable = prepared.usable
+    ready, screened = screen_events([prepared.observations[i] for i in usable], locator.models,
+                                    locator.search)
+    located: dict[int, Any] = {usable[j]: failure for j, failure in screened.items()}
+    n_done = len(prepared.failures) + len(screened)
+    if progress is not None and n_done:
+        progress(n_done)
+    if ready:
+        job = _Job(model=_model_key(model), device=device, svgd=locator.svgd,
+                   likelihood=locator.likelihood, summary=locator.summary,
+                   search=locator.search)
+        chunks = [ready[k:k + chunk_size] for k in range(0, len(ready), chunk_size)]
+        with _client_for(client, distributed) as active:
+            results = _run_chunks(active, distributed, job, chunks, n_done, progress)
+        for event, result in zip(ready, results):
+            located[usable[event.index]] = result
+    return locator._report(catalog, prepared, located)
+
+
+def _run_chunks(client: Any, distributed, job: _Job, chunks: list[list[ReadyEvent]],
+                n_done: int, progress: Callable[[int], None] | None) -> list[LocationResult]:
+    """Submit one task per chunk; the results of all chunks, in input order."""
+    futures = [client.submit(_locate_chunk, job, chunk, pure=False) for chunk in chunks]
+    size = {future.key: len(chunk) for future, chunk in zip(futures, chunks)}
+    by_key: dict[Any, list[LocationResult]] = {}
+    try:
+        for future in distributed.as_completed(futures):
+            by_key[future.key] = future.result()  # a failed chunk raises its error here
+            n_done += size[future.key]
+            if progress is not None:
+                progress(n_done)
+    except BaseException:
+        client.cancel(futures)
+        raise
+    return [result for future in futures for result in by_key[future.key]]
+
+
+def locate_distributed(catalog: Catalog, inventory: Inventory, *,
+                       model: str | Path = "socal-1d", client: Any = None,
+                       chunk_size: int | None = None, device: str = "cpu",
+                       progress: Callable[[int], None] | None = None,
+                       **settings: Any) -> Catalog:
+    """Locate every event over a Dask cluster; returns a new catalogue (see
+    :meth:`Locator.locate`). Arguments as for :func:`run_distributed`.
+
+    Examples
+    --------
+    >>> from obspy_hyposvi.distributed import locate_distributed
+    >>> located = locate_distributed(catalog, inventory, client=client)  # doctest: +SKIP
+    """
+    return run_distributed(catalog, inventory, model=model, client=client,
+                           chunk_size=chunk_size, device=device, progress=progress,
+                           **settings).catalog

@@ -1,0 +1,176 @@
+"""Locating over a Dask cluster gives the serial run's catalogue and report."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from obspy import Catalog
+from obspy.core.event import Event, Pick, ResourceIdentifier
+
+from obspy_hyposvi.bridge.picks import read_catalog, read_inventory
+from obspy_hyposvi.cli.demo import example_dir
+from obspy_hyposvi.eikonet.model import bundled_model_dir
+from obspy_hyposvi.locate.locate import LocationFailure, SearchConfig
+from obspy_hyposvi.locate.result import LocationResult
+from obspy_hyposvi.locate.svgd import SVGDConfig
+from obspy_hyposvi.locator import Locator
+
+pytestmark = pytest.mark.skipif(
+    not (bundled_model_dir() / "socal-1d-P.pt").is_file(),
+    reason="bundled socal-1d checkpoints not present")
+
+EXAMPLES = example_dir()
+#: Few particles and epochs, two events per SVGD batch: the plumbing, not the accuracy.
+SETTINGS = {"svgd": SVGDConfig(n_particles=16, n_epochs=8, seed=5),
+            "search": SearchConfig(batch_size=2)}
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    # threads, not processes: starts in about a second, and the tests can count model loads
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def inventory():
+    return read_inventory(EXAMPLES / "stations.xml")
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    """The six example events, one with an extra unusable pick, and one event with too few
+    usable picks in the middle."""
+    events = read_catalog(EXAMPLES / "picks.xml")
+    first = events[0]
+    bogus = first.picks[0].copy()
+    bogus.resource_id = ResourceIdentifier("smi:local/test/pick/bogus-phase")
+    bogus.phase_hint = "PKP"
+    first.picks.append(bogus)
+    sparse = Event(resource_id=ResourceIdentifier("smi:local/test/event/sparse"),
+                   picks=[_copy_pick(p, k) for k, p in enumerate(events[1].picks[:3])])
+    return Catalog(list(events[:3]) + [sparse] + list(events[3:]))
+
+
+def _copy_pick(pick: Pick, k: int) -> Pick:
+    out = pick.copy()
+    out.resource_id = ResourceIdentifier(f"smi:local/test/pick/sparse/{k}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def serial(catalog, inventory):
+    return Locator.from_model("socal-1d", **SETTINGS).run(catalog, inventory)
+
+
+def _origin_fields(origin):
+    """What a location run decides; resource ids and creation times differ between runs."""
+    arrivals = [(str(a.pick_id), a.phase, a.distance, a.azimuth, a.time_residual,
+                 a.time_weight, [c.text for c in a.comments]) for a in origin.arrivals]
+    return (origin.latitude, origin.longitude, origin.depth, origin.time,
+            origin.depth_errors.uncertainty, origin.quality.azimuthal_gap,
+            origin.origin_uncertainty.confidence_ellipsoid.semi_major_axis_length, arrivals)
+
+
+def test_same_catalogue_and_report_as_serial(client, catalog, inventory, serial):
+    from obspy_hyposvi.distributed import run_distributed
+
+    before = copy.deepcopy(catalog)
+    done = []
+    report = run_distributed(catalog, inventory, model="socal-1d", client=client, chunk_size=2,
+                             progress=done.append, **SETTINGS)
+    assert catalog == before  # the input is never modified
+    assert done[-1] == len(catalog) and done == sorted(done)
+
+    # results gathered back in input order, identical to the serial run's (same batches)
+    assert [type(r) for r in report.results] == [type(r) for r in serial.results]
+    assert isinstance(report.results[3], LocationFailure)
+    for ours, theirs in zip(report.results, serial.results):
+        assert ours.event_id == theirs.event_id
+        if isinstance(ours, LocationResult):
+            np.testing.assert_array_equal(ours.hypocentre_xyz_km, theirs.hypocentre_xyz_km)
+            np.testing.assert_array_equal(ours.particles_xyz_km, theirs.particles_xyz_km)
+            assert ours.origin_time_s == theirs.origin_time_s
+        else:
+            assert ours == theirs
+    assert report.skipped_picks == serial.skipped_picks
+    assert report.summary_lines() == serial.summary_lines()
+    assert report.projection.crs == serial.projection.crs
+
+    assert [str(e.resource_id) for e in report.catalog] == [str(e.resource_id) for e in catalog]
+    for ours, theirs in zip(report.catalog, serial.catalog):
+        assert len(ours.origins) == len(theirs.origins)
+        if ours.preferred_origin_id is not None and len(ours.origins) > 0:
+            assert _origin_fields(ours.preferred_origin()) == _origin_fields(
+                theirs.preferred_origin())
+
+
+def test_one_model_load_per_worker(client, catalog, inventory, monkeypatch):
+    import distributed
+
+    from obspy_hyposvi import distributed as hyposvi_distributed
+
+    loads: list[str] = []
+    original = Locator.from_model.__func__
+
+    def counting(cls, *args, **kwargs):
+        try:
+            loads.append(distributed.get_worker().address)
+        except ValueError:  # the client's own load
+            loads.append("client")
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Locator, "from_model", classmethod(counting))
+    # drop what earlier tests cached on the workers, so that this test sees the first loads
+    client.run(lambda dask_worker: dask_worker.__dict__.pop(
+        hyposvi_distributed._CACHE_ATTRIBUTE, None))
+    for _ in range(2):
+        hyposvi_distributed.run_distributed(catalog[:4], inventory, client=client, chunk_size=2,
+                                            **SETTINGS)
+    on_workers = [who for who in loads if who != "client"]
+    assert loads.count("client") == 2  # one per call, for the search boxes and provenance
+    assert len(on_workers) == len(set(on_workers)) >= 1  # never twice on one worker
+
+
+def test_locate_distributed_returns_the_catalogue(client, catalog, inventory, serial):
+    from obspy_hyposvi.distributed import locate_distributed
+
+    located = locate_distributed(catalog[:2], inventory, client=client, **SETTINGS)
+    assert len(located) == 2
+    for ours, theirs in zip(located, serial.catalog[:2]):
+        assert _origin_fields(ours.preferred_origin()) == _origin_fields(
+            theirs.preferred_origin())
+
+
+def test_chunk_size_must_keep_the_batches(catalog, inventory):
+    pytest.importorskip("distributed")
+    from obspy_hyposvi.distributed import run_distributed
+
+    with pytest.raises(ValueError, match="chunk_size=3 is not a multiple of "
+                                         "SearchConfig.batch_size=2"):
+        run_distributed(catalog, inventory, chunk_size=3, **SETTINGS)
+    with pytest.raises(ValueError, match="chunk_size=0"):
+        run_distributed(catalog, inventory, chunk_size=0, **SETTINGS)
+
+
+def test_without_dask_the_error_says_how_to_install(monkeypatch, catalog, inventory):
+    from obspy_hyposvi.distributed import run_distributed
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
+    with pytest.raises(ImportError, match=r"pip install obspy_hyposvi\[distributed\]"):
+        run_distributed(catalog, inventory, **SETTINGS)
+
+
+def test_importing_the_package_does_not_import_dask():
+    code = ("import sys, obspy_hyposvi, obspy_hyposvi.distributed, obspy_hyposvi.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
