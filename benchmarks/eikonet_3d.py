@@ -102,7 +102,7 @@ def main(argv=None) -> int:
         row = {"source_km": list(source)}
         for label, receivers in _receivers(rng, box, args.receivers).items():
             t_ref = reference.travel_time(receivers)
-            src = np.broadcast_to(np.asarray(source), receivers.shape)
+            src = np.tile(np.asarray(source), (len(receivers), 1))
             dt3 = net3d.travel_time(src, receivers) - t_ref
             dt1 = net1d.travel_time(src, receivers) - t_ref
             errors.setdefault(label, {"3d": [], "1d": []})

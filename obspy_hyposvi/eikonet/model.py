@@ -170,8 +170,9 @@ class TravelTimeModel:
         >>> bool(8.0 < t[0] < 10.0)
         True
         """
-        s = np.asarray(sources_km, dtype=np.float64).reshape(-1, 3)
-        r = np.asarray(receivers_km, dtype=np.float64).reshape(-1, 3)
+        # copies: torch warns on read-only arrays (np.broadcast_to views, memory maps)
+        s = np.array(sources_km, dtype=np.float64).reshape(-1, 3)
+        r = np.array(receivers_km, dtype=np.float64).reshape(-1, 3)
         self.check_domain(s, r)
         with torch.no_grad():
             t = self.travel_time_torch(torch.as_tensor(s, device=self.device, dtype=self.dtype),
