@@ -213,6 +213,27 @@ def test_train_tiny_then_info(capsys, tmp_path):
     assert meta["phase"] == "S" and meta["domain"]["depth_km"] == [-3.0, 40.0]
 
 
+def test_train_3d_grid_then_load(capsys, tmp_path):
+    from obspy_hyposvi import load_model
+    from obspy_hyposvi.velocity3d import basin_demo_model
+
+    grid_file = tmp_path / "basin.npz"
+    basin_demo_model(spacing_km=10.0).save_npz(grid_file)
+    out = tmp_path / "basin-P.pt"
+    code = main(["train", str(grid_file), "--phase", "P", "-o", str(out), "--steps", "50",
+                 "--width", "8", "--layers", "1", "--batch-size", "64"])
+    assert code == 0, capsys.readouterr().err
+    assert "held-out eikonal residual" in capsys.readouterr().out
+    model = load_model(out, "P")
+    assert model.geometry == "3d" and model.metadata["velocity_model"]["file"] == "basin.npz"
+    assert model.metadata["domain"]["box_max_km"] == [120.0, 120.0, 37.0]
+    assert model.travel_time([[10.0, 10.0, 5.0]], [[50.0, 60.0, 0.0]])[0] > 0
+    # a depth range reaching outside the grid names both boxes
+    code = main(["train", str(grid_file), "--phase", "P", "-o", str(tmp_path / "x.pt"),
+                 "--steps", "50", "--depth-km", "-5", "30"])
+    assert code == 2 and "outside the velocity grid" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["--depth-km", "1", "40"], 2, "stations"),       # domain must reach above sea level
     (["--depth-km", "10", "5"], 2, "MIN must be below MAX"),

@@ -16,6 +16,8 @@ __all__ = ["add_parser", "run"]
 _MIN_DEPTH_KM = -9.0
 #: Fewest steps: the one-cycle schedule's 5 % warm-up needs at least two steps.
 _MIN_STEPS = 50
+#: Depth range of 1D models when --depth-km is not given, km below sea level.
+_DEFAULT_DEPTH_KM = (-3.0, 60.0)
 #: Beyond this offset a flat-Earth 1D model is a poor description of first arrivals.
 _FLAT_EARTH_OFFSET_KM = 1000.0
 
@@ -23,19 +25,21 @@ _FLAT_EARTH_OFFSET_KM = 1000.0
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``train`` subcommand."""
     parser = subparsers.add_parser(
-        "train", help="train a travel-time model from a 1D velocity model",
+        "train", help="train a travel-time model from a 1D or 3D velocity model",
         description="Train an EikoNet model of one phase on a 1D velocity model (CSV "
                     "depth_km,vp,vs; NonLinLoc LAYER; HypoInverse CRH/CRE), validate it "
-                    "against the exact layered solution and write a checkpoint. Resumable "
-                    "state is saved every 500 steps to OUT.pt.state.")
-    parser.add_argument("velocity", type=Path, metavar="VELOCITY_FILE", help="1D velocity model")
+                    "against the exact layered solution and write a checkpoint; or a 3D "
+                    "network on a gridded model (.npz), reporting its held-out eikonal "
+                    "residual. Resumable state is saved every 500 steps to OUT.pt.state.")
+    parser.add_argument("velocity", type=Path, metavar="VELOCITY_FILE",
+                        help="1D velocity model, or a 3D grid (.npz) for a 3D network")
     parser.add_argument("--phase", choices=("P", "S"), required=True, help="phase to train")
     parser.add_argument("--max-offset-km", type=float, default=400.0,
-                        help="largest source-receiver horizontal offset, km (default 400)")
-    parser.add_argument("--depth-km", type=float, nargs=2, default=(-3.0, 60.0),
+                        help="largest source-receiver horizontal offset, km (default 400; 1D)")
+    parser.add_argument("--depth-km", type=float, nargs=2, default=None,
                         metavar=("MIN", "MAX"),
                         help="valid depth range, km below sea level; MIN must be at or above "
-                             "the highest station (default -3 60)")
+                             "the highest station (default -3 60; 3D: the grid's)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pt",
                         help="checkpoint to write")
     parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default 8000)")
@@ -135,24 +139,26 @@ def _load_state(path: Path, config) -> dict:
     return state
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train, validate, save; print the validation figures."""
-    import torch
-    from tqdm import tqdm
+def _config_3d(args: argparse.Namespace, grid):
+    from ..eikonet.train3d import Train3DConfig
 
-    from .. import __version__
-    from ..eikonet.checkpoint import save_checkpoint
-    from ..eikonet.train import checkpoint_metadata, train_eikonet_1d
-    from ..errors import InputError
-    from ..velocity import VelocityModel1D
-    from ..velocity_io import read_velocity_model
+    if args.steps is not None and args.steps < _MIN_STEPS:
+        raise UsageError(f"--steps {args.steps}: at least {_MIN_STEPS} (the learning-rate "
+                         "schedule warms up over the first 5 %)")
+    (x0, x1), (y0, y1), (z0, z1) = grid.bounds_km
+    if args.depth_km is not None:  # a depth range cut out of the grid's
+        z0, z1 = args.depth_km
+    given = {k: v for k, v in {"n_steps": args.steps, "width": args.width,
+                               "n_layers": args.layers,
+                               "batch_size": args.batch_size}.items() if v is not None}
+    try:
+        return Train3DConfig(box_min_km=(x0, y0, z0), box_max_km=(x1, y1, z1), seed=args.seed,
+                             **given)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
-    config = _config(args)
-    check_device(args.device)
-    model = read_velocity_model(args.velocity, vp_vs_ratio=args.vp_vs_ratio)
-    if not isinstance(model, VelocityModel1D):
-        raise InputError(f"{args.velocity}: a {type(model).__name__} model; `hyposvi train` "
-                         "trains 1D models only (offset, source depth, receiver depth)")
+
+def _notes_1d(args: argparse.Namespace, model, config) -> None:
     if args.inventory is not None:
         _check_stations(args.inventory, config)
     if config.max_offset_km > _FLAT_EARTH_OFFSET_KM:
@@ -163,6 +169,38 @@ def run(args: argparse.Namespace) -> int:
                                      or depths[-1] < config.depth_max_km):
         print(f"note: {args.velocity} has nodes from {depths[0]:g} to {depths[-1]:g} km; "
               "velocities are held constant outside them", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, validate, save; print the validation figures."""
+    import torch
+    from tqdm import tqdm
+
+    from .. import __version__
+    from ..eikonet.checkpoint import save_checkpoint
+    from ..eikonet.train import checkpoint_metadata, train_eikonet_1d
+    from ..eikonet.train3d import checkpoint_metadata_3d, train_eikonet_3d
+    from ..errors import InputError
+    from ..velocity import VelocityModel1D
+    from ..velocity3d import Grid3D
+    from ..velocity_io import read_velocity_model
+
+    check_device(args.device)
+    model = read_velocity_model(args.velocity, vp_vs_ratio=args.vp_vs_ratio)
+    if isinstance(model, Grid3D):
+        if args.inventory is not None:
+            raise UsageError("--inventory checks the domain of 1D models; a 3D model's box is "
+                             "its grid")
+        config = _config_3d(args, model)
+        train, metadata = train_eikonet_3d, checkpoint_metadata_3d
+    elif isinstance(model, VelocityModel1D):
+        if args.depth_km is None:
+            args.depth_km = _DEFAULT_DEPTH_KM
+        config = _config(args)
+        _notes_1d(args, model, config)
+        train, metadata = train_eikonet_1d, checkpoint_metadata
+    else:
+        raise InputError(f"{args.velocity}: a {type(model).__name__} model cannot be trained")
     state = None if args.resume is None else _load_state(args.resume, config)
     state_path = args.output.with_name(args.output.name + ".state")
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -182,12 +220,13 @@ def run(args: argparse.Namespace) -> int:
             bar.set_postfix(loss=f"{loss:.3g}")
 
     try:
-        net, report = train_eikonet_1d(model, args.phase, config, device=args.device,
-                                       state=state, on_checkpoint=save_state,
-                                       checkpoint_every=500, progress=progress)
+        net, report = train(model, args.phase, config, device=args.device, state=state,
+                            on_checkpoint=save_state, checkpoint_every=500, progress=progress)
+    except ValueError as exc:  # a box outside the grid, found once the grid is known
+        raise UsageError(str(exc)) from None
     finally:
         bar.close()
-    meta = checkpoint_metadata(model, args.phase, config, report, package_version=__version__)
+    meta = metadata(model, args.phase, config, report, package_version=__version__)
     # a JSON round trip turns str subclasses (torch.__version__ is a TorchVersion) into plain
     # str: torch.load(weights_only=True) refuses anything else
     meta = json.loads(json.dumps(meta))
@@ -197,6 +236,13 @@ def run(args: argparse.Namespace) -> int:
     val = report.validation
     print(f"written: {args.output} ({args.phase}, {config.n_steps} steps, "
           f"{report.seconds:.0f} s on {report.device})")
+    if isinstance(model, Grid3D):
+        print(f"held-out eikonal residual |v |grad T| - 1| ({val['n_pairs']} pairs): median "
+              f"{val['median_abs_residual']:.4f}, 99th percentile {val['p99_abs_residual']:.4f}")
+        print("  a 3D model has no exact solution: compare with fast marching "
+              "(obspy_hyposvi.fmm_reference, benchmarks/eikonet_3d.py)")
+        print(f"  final loss: train {report.final_train_loss:.4g}")
+        return 0
     print(f"validation against the exact layered solution ({val['n_pairs']} pairs, offsets "
           f"0-{val['max_offset_km']:g} km):")
     print(f"  median |dT| {val['median_abs_dt_s']:.4f} s, 99th percentile "
