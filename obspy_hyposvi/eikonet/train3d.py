@@ -50,6 +50,10 @@ class Train3DConfig:
         Optimiser steps, pairs per step, peak learning rate of the one-cycle schedule.
     n_validation
         Held-out pairs for the validation residual.
+    input_gain
+        Factor on the initial first-layer weights. The default initialisation makes features
+        that vary over the whole box; a basin a fifth of the box wide then stays invisible
+        (its residual did not move in 2000 steps), while a gain of 6 resolves it.
     outflow_weight
         Weight of the outflow condition on the top face (0 switches it off).
     seed
@@ -68,6 +72,7 @@ class Train3DConfig:
     batch_size: int = 1024
     learning_rate: float = 3e-3
     n_validation: int = 20000
+    input_gain: float = 6.0
     outflow_weight: float = 1.0
     seed: int = 0
     dtype: str = "float32"
@@ -87,6 +92,7 @@ class Train3DConfig:
             "batch_size": self.batch_size >= 16,
             "learning_rate": self.learning_rate > 0,
             "n_validation": self.n_validation >= 100,
+            "input_gain": self.input_gain > 0,
             "outflow_weight": self.outflow_weight >= 0,
             "dtype": self.dtype in ("float32", "float64"),
         })
@@ -207,7 +213,10 @@ def train_eikonet_3d(grid: Grid3D, phase: str, config: Train3DConfig, *,
     generator = torch.Generator().manual_seed(config.seed)
     with torch.random.fork_rng(devices=[]):  # seeded init without touching global RNG state
         torch.manual_seed(config.seed)
-        net = EikoNet3D(**model_args_3d(grid, phase, config)).to(device=device, dtype=dtype)
+        net = EikoNet3D(**model_args_3d(grid, phase, config))
+        with torch.no_grad():
+            net.net[0].weight.mul_(config.input_gain)
+        net = net.to(device=device, dtype=dtype)
     sampler = _Sampler3D(grid, phase, config, generator)
     val_pairs = _Sampler3D(grid, phase, config,
                            torch.Generator().manual_seed(config.seed + 1))(config.n_validation)

@@ -139,7 +139,8 @@ def svgd_direction(x: torch.Tensor, grad_log_p: torch.Tensor,
 def run_svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], particles: torch.Tensor,
              config: SVGDConfig, *, lower: torch.Tensor | None = None,
              upper: torch.Tensor | None = None,
-             active: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+             active: torch.Tensor | None = None,
+             progress_aware: bool = False) -> tuple[torch.Tensor, dict]:
     """Move particles towards the posterior ``exp(log_prob)``.
 
     Parameters
@@ -156,6 +157,9 @@ def run_svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], particles: torch.
         inside.
     active
         ``(n_batch,)`` bool; problems marked False are left where they are.
+    progress_aware
+        Call ``log_prob(x, fraction_done)`` with the share of epochs done before this one
+        (0 at the first, 1 at the last), for targets that change during the run (annealing).
 
     Returns
     -------
@@ -175,7 +179,7 @@ def run_svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], particles: torch.
         # cosine decay in log space from learning_rate to final_learning_rate
         for group in opt.param_groups:
             group["lr"] = config.learning_rate * ratio ** (0.5 * (1 - math.cos(math.pi * frac)))
-        logp = log_prob(x)
+        logp = log_prob(x, frac) if progress_aware else log_prob(x)
         (grad,) = torch.autograd.grad(logp.sum(), x)
         phi = svgd_direction(x.detach(), grad, config.kernel_width)
         if active is not None:
