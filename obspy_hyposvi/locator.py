@@ -100,7 +100,10 @@ class LocateReport:
             lines.append(f"  not located: {eid}: {reason}")
             lines += [f"    pick {r.pick_id} ({r.station or 'no station'}) left out: {r.reason}"
                       for r in by_event.get(eid, [])]
-        located_ids = {r.event_id for r in self.results if isinstance(r, LocationResult)}
+        located = [r for r in self.results if isinstance(r, LocationResult)]
+        lines += [f"  unconverged (origin rejected): {r.event_id}: {r.extra['quality_note']}"
+                  for r in located if not r.extra.get("converged", True)]
+        located_ids = {r.event_id for r in located}
         n_in_located = sum(len(by_event.get(eid, [])) for eid in located_ids)
         if n_in_located:
             lines.append(f"  {n_in_located} picks left out of located events (weight-0 "

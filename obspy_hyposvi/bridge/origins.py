@@ -278,6 +278,12 @@ def origin_from_result(
               "level; azimuths from geographic north"),
         creation_info=CreationInfo(author=_AGENCY, version=str(version)),
     ))
+    if not result.extra.get("converged", True):
+        # STYLE.md: a run that fails its quality checks yields a rejected origin
+        origin.evaluation_status = "rejected"
+        origin.comments.append(Comment(
+            text=f"obspy_hyposvi {version}: rejected: {result.extra['quality_note']}",
+            creation_info=CreationInfo(author=_AGENCY, version=str(version))))
     origin.extra = _extra(result, model_info, level, convergence_deg)
     return origin
 

@@ -400,11 +400,20 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
 def _summarise(obs, particles, log_prob, models, likelihood, summary, info, device, dtype):
     in_cluster = dominant_cluster(particles, summary, log_prob)
     cluster = particles[in_cluster]
+    fraction = float(in_cluster.mean())
+    quality = None
+    if fraction < summary.min_cluster_fraction:
+        quality = (f"particles did not gather: the dominant cluster holds {fraction:.0%} of "
+                   f"them (at least {summary.min_cluster_fraction:.0%} expected)")
     hypo, bandwidth = kde_map(cluster)
     if len(cluster) <= 3:  # too few to estimate a covariance: fall back to every particle
         in_cluster = np.ones(len(particles), dtype=bool)
         cluster = particles
         hypo, bandwidth = kde_map(cluster)
+        quality = (f"particles did not gather: no cluster of more than 3 of {len(particles)}; "
+                   "location and uncertainty are those of the whole particle cloud")
+    if quality is not None:
+        logger.warning("event %s: %s", obs.event_id, quality)
     cov = np.cov(cluster.T)
     tt, takeoff = _times_and_takeoff(models, hypo, obs, device, dtype)
     per_pick_t0 = obs.arrival_s - tt
@@ -424,7 +433,8 @@ def _summarise(obs, particles, log_prob, models, likelihood, summary, info, devi
         residual_s=residual, weight=np.ones(obs.n_picks), takeoff_deg=takeoff,
         particles_xyz_km=particles, cluster_mask=in_cluster,
         extra={"n_particles": int(len(particles)), "n_epochs": int(info["n_epochs"]),
-               "cluster_fraction": float(in_cluster.mean()),
+               "cluster_fraction": fraction, "converged": quality is None,
+               "quality_note": quality or "",
                "kde_bandwidth_km": bandwidth, "likelihood": likelihood.kind,
                "edt_power": str(likelihood.power),
                "error_model_fraction": likelihood.error_model.fraction,

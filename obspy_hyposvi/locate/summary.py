@@ -38,11 +38,17 @@ class SummaryConfig:
         DBSCAN core-point size (HypoSVI: 3).
     confidence_level
         Percent for every error written (68.27 = one standard deviation in 1D).
+    min_cluster_fraction
+        A location whose dominant cluster holds fewer of the particles is marked unconverged
+        (its origin gets ``evaluation_status="rejected"`` and a comment saying why): the
+        particles did not gather, and its uncertainty describes where they stopped, not the
+        posterior.
     """
 
     cluster_eps_km: float = 0.8
     cluster_min_samples: int = 3
     confidence_level: float = 68.27
+    min_cluster_fraction: float = 0.5
 
     def __post_init__(self) -> None:
         if self.cluster_eps_km <= 0:
@@ -50,6 +56,9 @@ class SummaryConfig:
         if self.cluster_min_samples < 1:
             raise ValueError("SummaryConfig.cluster_min_samples must be >= 1, got "
                              f"{self.cluster_min_samples}")
+        if not 0 <= self.min_cluster_fraction <= 1:
+            raise ValueError("SummaryConfig.min_cluster_fraction must be in [0, 1], got "
+                             f"{self.min_cluster_fraction}")
         if not 0 < self.confidence_level < 100:
             raise ValueError("SummaryConfig.confidence_level must be in (0, 100) percent, got "
                              f"{self.confidence_level}")

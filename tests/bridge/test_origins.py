@@ -213,6 +213,20 @@ def test_provenance(origin):
     assert str(origin.resource_id).startswith("smi:local/obspy_hyposvi/origin/")
 
 
+def test_unconverged_location_gives_a_rejected_origin_that_says_why(observations, projection,
+                                                                     result):
+    import dataclasses
+
+    note = "particles did not gather: the dominant cluster holds 12% of them"
+    bad = dataclasses.replace(result, extra={**result.extra, "converged": False,
+                                             "quality_note": note})
+    origin = origin_from_result(bad, observations, projection, model_info=MODEL_INFO,
+                                version=VERSION)
+    assert origin.evaluation_status == "rejected"
+    assert any(note in c.text for c in origin.comments)
+    assert origin.extra["converged"]["value"] is False
+
+
 def test_no_sha_no_earth_model_id(observations, projection, result):
     origin = origin_from_result(result, observations, projection, model_info={},
                                 version=VERSION)

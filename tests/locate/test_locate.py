@@ -96,16 +96,21 @@ def test_annealed_errors_bring_the_particles_to_the_main_mode():
 
     catalog, inventory, _ = synthetic_catalog(2, 25, seed=7, pick_noise_s=0.05)
     models = [load_model("socal-1d", phase) for phase in "PS"]
-    fractions = {}
+    fractions, converged, summaries = {}, {}, {}
     for factor in (20.0, 1.0):
         locator = Locator(*models, search=SearchConfig(anneal_factor=factor),
                           likelihood=LikelihoodConfig(error_model=ErrorModel(
                               fraction=0.0, min_s=0.024, max_s=0.024)),
                           picks=PickConfig(default_sigma_s=0.05))
-        fractions[factor] = [r.extra["cluster_fraction"] for r in
-                             locator.run(catalog, inventory).results]
+        report = locator.run(catalog, inventory)
+        fractions[factor] = [r.extra["cluster_fraction"] for r in report.results]
+        converged[factor] = [r.extra["converged"] for r in report.results]
+        summaries[factor] = "\n".join(report.summary_lines())
     assert min(fractions[20.0]) > 0.8  # measured 0.97 and 0.99
     assert max(fractions[1.0]) < 0.5  # measured 0.06 and 0.13
+    # scattered particles are flagged, not passed off as a posterior
+    assert all(converged[20.0]) and not any(converged[1.0])
+    assert "unconverged" in summaries[1.0] and "unconverged" not in summaries[20.0]
 
 
 def test_error_inflation_schedule_and_checks():
