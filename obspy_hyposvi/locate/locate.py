@@ -23,6 +23,7 @@ from .observations import Observations
 from .result import LocationResult
 from .summary import (
     SummaryConfig,
+    cluster_labels,
     confidence_ellipsoid,
     dominant_cluster,
     horizontal_ellipse,
@@ -398,13 +399,15 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
 
 
 def _summarise(obs, particles, log_prob, models, likelihood, summary, info, device, dtype):
-    in_cluster = dominant_cluster(particles, summary, log_prob)
+    labels = cluster_labels(particles, summary)
+    in_cluster = dominant_cluster(particles, summary, log_prob, labels=labels)
     cluster = particles[in_cluster]
     fraction = float(in_cluster.mean())
+    clustered = float(np.mean(labels >= 0))
     quality = None
-    if fraction < summary.min_cluster_fraction:
-        quality = (f"particles did not gather: the dominant cluster holds {fraction:.0%} of "
-                   f"them (at least {summary.min_cluster_fraction:.0%} expected)")
+    if clustered < summary.min_cluster_fraction:
+        quality = (f"particles did not gather: {clustered:.0%} of them are in clusters (at "
+                   f"least {summary.min_cluster_fraction:.0%} expected)")
     hypo, bandwidth = kde_map(cluster)
     if len(cluster) <= 3:  # too few to estimate a covariance: fall back to every particle
         in_cluster = np.ones(len(particles), dtype=bool)
@@ -433,7 +436,8 @@ def _summarise(obs, particles, log_prob, models, likelihood, summary, info, devi
         residual_s=residual, weight=np.ones(obs.n_picks), takeoff_deg=takeoff,
         particles_xyz_km=particles, cluster_mask=in_cluster,
         extra={"n_particles": int(len(particles)), "n_epochs": int(info["n_epochs"]),
-               "cluster_fraction": fraction, "converged": quality is None,
+               "cluster_fraction": fraction, "clustered_fraction": clustered,
+               "n_clusters": int(labels.max()) + 1, "converged": quality is None,
                "quality_note": quality or "",
                "kde_bandwidth_km": bandwidth, "likelihood": likelihood.kind,
                "edt_power": str(likelihood.power),

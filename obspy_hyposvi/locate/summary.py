@@ -22,7 +22,7 @@ from sklearn.cluster import DBSCAN
 
 from .result import ConfidenceEllipsoid
 
-__all__ = ["SummaryConfig", "dominant_cluster", "kde_map", "confidence_ellipsoid",
+__all__ = ["SummaryConfig", "cluster_labels", "dominant_cluster", "kde_map", "confidence_ellipsoid",
            "ellipsoid_axes", "horizontal_ellipse", "sigma_scale"]
 
 
@@ -39,10 +39,11 @@ class SummaryConfig:
     confidence_level
         Percent for every error written (68.27 = one standard deviation in 1D).
     min_cluster_fraction
-        A location whose dominant cluster holds fewer of the particles is marked unconverged
-        (its origin gets ``evaluation_status="rejected"`` and a comment saying why): the
-        particles did not gather, and its uncertainty describes where they stopped, not the
-        posterior.
+        A location with fewer of its particles in clusters (any mode, not only the dominant
+        one) is marked unconverged (its origin gets ``evaluation_status="rejected"`` and a
+        comment saying why): the particles did not gather, and its uncertainty describes where
+        they stopped, not the posterior. A posterior with two modes (a secondary one on a wall
+        of the search box, say) is not flagged.
     """
 
     cluster_eps_km: float = 0.8
@@ -79,17 +80,25 @@ def sigma_scale(confidence_level: float, n_dim: int) -> float:
     return float(np.sqrt(chi2.ppf(confidence_level / 100.0, n_dim)))
 
 
+def cluster_labels(particles_km: np.ndarray, config: SummaryConfig) -> np.ndarray:
+    """DBSCAN label of each particle (-1: in no cluster)."""
+    return DBSCAN(eps=config.cluster_eps_km,
+                  min_samples=config.cluster_min_samples).fit_predict(particles_km)
+
+
 def dominant_cluster(particles_km: np.ndarray, config: SummaryConfig,
-                     log_prob: np.ndarray | None = None) -> np.ndarray:
+                     log_prob: np.ndarray | None = None,
+                     labels: np.ndarray | None = None) -> np.ndarray:
     """Boolean mask of the dominant DBSCAN cluster (all particles if DBSCAN finds none).
 
     With ``log_prob`` (one value per particle) the dominant cluster is the one holding the most
     probable clustered particle, i.e. the posterior's main mode; without it, the largest one.
     Counting alone is fooled by particles held on a wall of the search box: they pile up into a
-    dense cluster even when the wall is only a secondary mode.
+    dense cluster even when the wall is only a secondary mode. ``labels`` (from
+    :func:`cluster_labels`) saves clustering again.
     """
-    labels = DBSCAN(eps=config.cluster_eps_km,
-                    min_samples=config.cluster_min_samples).fit_predict(particles_km)
+    if labels is None:
+        labels = cluster_labels(particles_km, config)
     clustered = labels >= 0
     if not clustered.any():
         return np.ones(len(particles_km), dtype=bool)

@@ -56,4 +56,7 @@ def test_rejected_event_keeps_its_skipped_picks(locator, event_with_picks, inven
 def test_summary_without_skipped_picks(locator, event_with_picks, inventory):
     report = locator.run(Catalog([event_with_picks]), inventory)
     assert report.skipped_picks == []
-    assert report.summary_lines() == ["1 events: 1 located, 0 not located"]
+    lines = report.summary_lines()
+    assert lines[0] == "1 events: 1 located, 0 not located"
+    # a run this short may leave the particles scattered (flagged), but no pick is left out
+    assert not any("left out" in line for line in lines)
