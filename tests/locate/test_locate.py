@@ -98,7 +98,8 @@ def test_annealed_errors_bring_the_particles_to_the_main_mode():
     models = [load_model("socal-1d", phase) for phase in "PS"]
     fractions, converged, summaries = {}, {}, {}
     for factor in (20.0, 1.0):
-        locator = Locator(*models, search=SearchConfig(anneal_factor=factor),
+        # uniform starts (no candidate screening): the annealing alone is under test
+        locator = Locator(*models, search=SearchConfig(anneal_factor=factor, init_candidates=1),
                           likelihood=LikelihoodConfig(error_model=ErrorModel(
                               fraction=0.0, min_s=0.024, max_s=0.024)),
                           picks=PickConfig(default_sigma_s=0.05))
@@ -122,3 +123,5 @@ def test_error_inflation_schedule_and_checks():
         SearchConfig(anneal_factor=0.5)
     with pytest.raises(ValueError, match="anneal_fraction"):
         SearchConfig(anneal_fraction=1.0)
+    with pytest.raises(ValueError, match="init_candidates"):
+        SearchConfig(init_candidates=0)
