@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from obspy import read_events
 
@@ -251,6 +252,29 @@ def test_train_missing_velocity_file(capsys, tmp_path):
     missing = tmp_path / "velocity.csv"
     assert main(["train", str(missing), "--phase", "P", "-o", str(tmp_path / "m.pt")]) == 1
     assert str(missing) in capsys.readouterr().err
+
+
+def test_train_offset_range_must_cover_the_search_box(capsys, tmp_path):
+    """The check is the one `hyposvi locate` applies: every station within reach of every
+    corner of the stations' box plus the 30 km search margin."""
+    from obspy import read_inventory
+
+    from obspy_hyposvi.geo import Projection
+    from obspy_hyposvi.locate.locate import SearchConfig
+
+    inv = read_inventory(str(EXAMPLES / "stations.xml"))
+    lon = np.array([s.longitude for n in inv for s in n])
+    lat = np.array([s.latitude for n in inv for s in n])
+    x, y, _ = Projection.for_points(lon, lat).to_xyz_km(lon, lat)
+    m = SearchConfig().margin_km
+    reach = max(np.max(np.hypot(x - cx, y - cy)) for cx in (x.min() - m, x.max() + m)
+                for cy in (y.min() - m, y.max() + m))
+    argv = ["train", str(DATA / "velocity_socal_layers.csv"), "--phase", "P",
+            "--inventory", str(EXAMPLES / "stations.xml"), "-o", str(tmp_path / "m.pt"),
+            "--steps", "50", "--width", "8", "--layers", "1", "--batch-size", "64"]
+    assert main([*argv, "--max-offset-km", f"{reach - 1:.1f}"]) == 1
+    assert "need offsets up to" in capsys.readouterr().err
+    assert main([*argv, "--max-offset-km", f"{reach + 1:.1f}"]) == 0
 
 
 def test_train_stations_above_domain(capsys, tmp_path):

@@ -88,7 +88,8 @@ def _config(args: argparse.Namespace):
 
 
 def _check_stations(inventory_path: Path, config) -> None:
-    """Stations must lie inside the depth range, and their spread within the offset range."""
+    """Stations must lie inside the depth range, and within the offset range from every
+    point of the search box that `hyposvi locate` will use."""
     import numpy as np
 
     from ..bridge.picks import read_inventory
@@ -107,12 +108,20 @@ def _check_stations(inventory_path: Path, config) -> None:
         raise InputError(f"station {names[high]} at elevation {elev[high]:.0f} m is above the "
                          f"domain's top ({config.depth_min_km:g} km below sea level); lower "
                          f"--depth-km MIN to {-elev[high] / 1e3 - 0.5:.1f} or less")
+    from ..locate.locate import SearchConfig
+
+    # the reach `hyposvi locate` will need: from any corner of the stations' box widened by
+    # the default search margin to any station (locate.search_box)
     x, y, _ = Projection.for_points(lon, lat).to_xyz_km(lon, lat)
-    spread = float(np.max(np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])))
-    if spread > config.max_offset_km:
-        raise InputError(f"the stations of {inventory_path} span {spread:.0f} km, more than "
-                         f"--max-offset-km {config.max_offset_km:g}: events inside the network "
-                         "could not be located; raise it")
+    margin = SearchConfig().margin_km
+    corners = [(cx, cy) for cx in (x.min() - margin, x.max() + margin)
+               for cy in (y.min() - margin, y.max() + margin)]
+    reach = max(float(np.max(np.hypot(x - cx, y - cy))) for cx, cy in corners)
+    if reach > config.max_offset_km:
+        raise InputError(f"the stations of {inventory_path}, with the {margin:g} km search "
+                         f"margin of `hyposvi locate`, need offsets up to {reach:.0f} km, more "
+                         f"than --max-offset-km {config.max_offset_km:g}: raise it to "
+                         f"{np.ceil(reach / 10) * 10:.0f}")
 
 
 def _load_state(path: Path, config) -> dict:
