@@ -107,6 +107,8 @@ from obspy_hyposvi.locate.likelihood import edt_log_likelihood, pick_sigma
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.velocity_io import read_velocity_model
 
+from _results import write_results  # benchmarks/_results.py
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 # the repository and shared/ are siblings (here and in CI)
@@ -667,9 +669,7 @@ def main(argv=None) -> int:
           " axis: 68 % semi-major axis, ours/NonLinLoc's; ! particles did not gather (the "
           "ellipsoid is the whole particle cloud's). rms: ours/NonLinLoc's. dlogL: our log-likelihood at our hypocentre minus at "
           "NonLinLoc's (< 0: SVGD missed a better point).")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"written: {args.output}")
+    write_results(args.output, out)
     return 0
 
 

@@ -32,6 +32,8 @@ from obspy_hyposvi.eikonet.train3d import (Train3DConfig, checkpoint_metadata_3d
 from obspy_hyposvi.fmm_reference import fmm_travel_times
 from obspy_hyposvi.velocity3d import basin_demo_model
 
+from _results import write_results  # benchmarks/_results.py
+
 HERE = Path(__file__).resolve().parent
 #: sources (x, y, z km): in, under and beside the basin, shallow to lower crust
 SOURCES_KM = [(60.0, 60.0, 3.0), (60.0, 60.0, 12.0), (35.0, 45.0, 8.0), (95.0, 80.0, 20.0),
@@ -139,9 +141,7 @@ def main(argv=None) -> int:
     res = out["reference_resolution"]
     print(f"reference resolution |T({2 * args.fmm_spacing:g} km) - T({args.fmm_spacing:g} km)|: "
           f"median {res['median_abs_dt_s']:.4f} s, p99 {res['p99_abs_dt_s']:.4f} s")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"written: {args.output}")
+    write_results(args.output, out)
     return 0
 
 

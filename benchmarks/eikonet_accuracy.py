@@ -12,7 +12,6 @@ Usage: ``python benchmarks/eikonet_accuracy.py [--quick]``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,8 @@ from obspy_hyposvi import __version__
 from obspy_hyposvi.eikonet.model import list_models, load_model
 from obspy_hyposvi.eikonet.train import validate_1d
 from obspy_hyposvi.velocity import model_from_dict
+
+from _results import write_results  # benchmarks/_results.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: Issue 2's targets: (median |dT| s, 99th percentile |dT| s) per phase; velocity 0.05 km/s.
@@ -77,9 +78,7 @@ def main(argv=None) -> int:
               f"{v['median_abs_dv_kmps']:>8.4f} (<={t['median_abs_dv_kmps']:.2f})")
     if not out["models"]:
         print("no bundled 1D checkpoints found")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"written: {args.output}")
+    write_results(args.output, out)
     return 0
 
 

@@ -23,7 +23,6 @@ Usage: ``python benchmarks/locate_speed.py [--quick] [--threads 1 2] [--syntheti
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -39,6 +38,8 @@ from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.locate.svgd import SVGDConfig
 from obspy_hyposvi.locator import Locator
+
+from _results import write_results  # benchmarks/_results.py
 
 RESULTS = Path(__file__).resolve().parent / "results" / "locate_speed.json"
 SYNTHETIC_STATIONS = 25
@@ -124,9 +125,7 @@ def main(argv=None) -> int:
            "processor": platform.processor() or platform.machine(),
            "cpu_count": os.cpu_count(), "torch_default_threads": default_threads,
            "rows": rows}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"written: {args.output}")
+    write_results(args.output, out)
     return 0
 
 

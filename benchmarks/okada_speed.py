@@ -14,7 +14,6 @@ Usage: ``python benchmarks/okada_speed.py [--repeats 3] [--threads N] [--small]`
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 import torch
 
 from obspy_hyposvi.okada import dc3d, dc3d0
+
+from _results import write_results  # benchmarks/_results.py
 
 RESULTS = Path(__file__).resolve().parent / "results" / "okada_speed.json"
 
@@ -108,9 +109,7 @@ def main(argv=None) -> int:
             "cpu_count": os.cpu_count(), "load_average_1_5_15_min_before": load_before,
             "load_average_1_5_15_min_after": os.getloadavg(),
             "dtype": "float64", "repeats": args.repeats, "small": args.small}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
-    print(f"written {RESULTS}")
+    write_results(RESULTS, {"meta": meta, "results": rows})
     return 0
 
 

@@ -21,7 +21,6 @@ Usage: ``python benchmarks/synthetic_recovery.py [--quick] [--events N] [--seed 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -41,6 +40,8 @@ from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.summary import SummaryConfig
 from obspy_hyposvi.locate.svgd import SVGDConfig
 from obspy_hyposvi.locator import Locator
+
+from _results import write_results  # benchmarks/_results.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PICK_NOISE_S = 0.05
@@ -162,9 +163,7 @@ def main(argv=None) -> int:
             else:
                 cells.append(fmt.format(r[key]))
         print(f"{label:<28} {cells[0]:>12} {cells[1]:>12}   {target}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"written: {args.output}")
+    write_results(args.output, out)
     return 0
 
 

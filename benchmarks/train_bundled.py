@@ -27,6 +27,8 @@ from obspy_hyposvi.eikonet.checkpoint import load_checkpoint, save_checkpoint
 from obspy_hyposvi.eikonet.train import TrainConfig, checkpoint_metadata, train_eikonet_1d
 from obspy_hyposvi.velocity import socal_1d
 
+from _results import write_results  # benchmarks/_results.py
+
 ROOT = Path(__file__).resolve().parents[1]
 #: (optimiser steps, peak learning rate) per stage, as used for the bundled checkpoints
 STAGES = {"P": [(8000, 3e-3), (3000, 1e-3), (3000, 5e-4)],
@@ -95,8 +97,7 @@ def main() -> None:
                           **report.validation}
         print(phase, json.dumps(results[phase], indent=1), flush=True)
     out = args.results / f"train_bundled_{''.join(args.phase)}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1))
+    write_results(out, results)
 
 
 if __name__ == "__main__":
