@@ -26,7 +26,9 @@ likelihood point, our KDE peak).
 Where the particles did not gather (no DBSCAN cluster of more than 3 particles), the package's
 summary falls back to every particle: the hypocentre is then the peak of the particle cloud
 and our ellipsoid is the cloud's, hundreds of km across. The table flags it (``!``); there
-"NonLinLoc inside ours" says nothing.
+"NonLinLoc inside ours" says nothing. The package itself flags every location with fewer than
+half of its particles in clusters (``extra["converged"]``, a rejected origin); the summary
+counts them.
 
 For each event, our own log-likelihood is also evaluated at NonLinLoc's hypocentre (its depth
 clipped to our models' top): if it beats our solution's, the SVGD search missed that point.
@@ -416,7 +418,10 @@ def compare(report, catalog, locator: Locator, grid_check: bool = False) -> list
                                       res.ellipsoid.semi_minor_km],
                      "origin_time_uncertainty_s": res.origin_time_uncertainty_s,
                      "cluster_fraction": res.extra.get("cluster_fraction"),
-                     "ellipsoid_of_all_particles": all_particles},
+                     "ellipsoid_of_all_particles": all_particles,
+                     # the package's own flag (origin rejected, reason in quality_note)
+                     "converged": bool(res.extra.get("converged", True)),
+                     "quality_note": res.extra.get("quality_note", "")},
             "epicentral_km": dist_m / 1e3, "azimuth_from_nll_deg": az % 360.0,
             "depth_diff_km": depth_km - ref.depth / 1e3,
             "origin_time_diff_s": float(origin.time - ref.time),
@@ -454,6 +459,7 @@ def summarise(rows: list[dict]) -> dict:
             # SVGD found a point at least as likely (under our likelihood) as NonLinLoc's
             "n_ours_at_least_as_likely": sum(r["log_likelihood"]["ours"]
                                              >= r["log_likelihood"]["nll"] for r in group),
+            "n_flagged_unconverged": sum(not r["ours"]["converged"] for r in group),
             "n_ellipsoid_of_all_particles": sum(r["ours"]["ellipsoid_of_all_particles"]
                                                 for r in group)}
     return out
@@ -498,8 +504,9 @@ def print_table(name: str, run: dict) -> None:
                   f"{s['median_abs_origin_time_diff_s']:.2f} s, ours in NLL "
                   f"{s['n_ours_in_nll']}/{s['n_events']}, NLL in ours "
                   f"{s['n_nll_in_ours']}/{s['n_events']}, ours at least as likely as NLL's "
-                  f"{s['n_ours_at_least_as_likely']}/{s['n_events']}; particles did not "
-                  f"gather: {s['n_ellipsoid_of_all_particles']}")
+                  f"{s['n_ours_at_least_as_likely']}/{s['n_events']}; no cluster (ellipsoid "
+                  f"of all particles): {s['n_ellipsoid_of_all_particles']}; flagged "
+                  f"unconverged (origin rejected): {s['n_flagged_unconverged']}")
 
 
 # -- main -------------------------------------------------------------------------------------
