@@ -401,8 +401,9 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
     if n_draw > svgd.n_particles:
         # keep the candidates most probable under the widest (first-epoch) errors: a smooth
         # target, so they lie around its main basin, whatever the size of the box
-        with torch.no_grad():
-            score = log_prob(x0, 0.0)
+        with torch.no_grad():  # in slices of n_particles: no more memory than an epoch
+            score = torch.cat([log_prob(x0[:, i:i + svgd.n_particles], 0.0)
+                               for i in range(0, n_draw, svgd.n_particles)], dim=1)
         best = score.topk(svgd.n_particles, dim=1).indices
         x0 = torch.gather(x0, 1, best[..., None].expand(-1, -1, 3))
     particles, info = run_svgd(log_prob, x0, svgd, lower=lower, upper=upper,
