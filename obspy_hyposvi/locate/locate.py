@@ -90,7 +90,6 @@ class SearchConfig:
         if not 0 < self.anneal_fraction < 1:
             raise ValueError("SearchConfig.anneal_fraction must be in (0, 1), got "
                              f"{self.anneal_fraction}")
-
         if self.init_candidates < 1:
             raise ValueError("SearchConfig.init_candidates must be >= 1, got "
                              f"{self.init_candidates}")
