@@ -36,6 +36,9 @@ __all__ = ["SearchConfig", "LocationFailure", "ReadyEvent", "locate_events", "lo
 
 logger = logging.getLogger(__name__)
 
+#: A particle within this much log-probability of the best one samples the posterior.
+_PLACED_LOG_PROB = 10.6
+
 
 @dataclass(frozen=True, kw_only=True)
 class SearchConfig:
@@ -419,22 +422,25 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
 def _summarise(obs, particles, log_prob, models, likelihood, summary, info, device, dtype):
     labels = cluster_labels(particles, summary)
     in_cluster = dominant_cluster(particles, summary, log_prob, labels=labels)
-    cluster = particles[in_cluster]
-    fraction = float(in_cluster.mean())
     clustered = float(np.mean(labels >= 0))
+    # particles that sample the posterior sit within a few units of log-probability of its
+    # peak (a 3D Gaussian: 99.99 % within chi2_3 / 2 < 10.6); particles stuck on a ridge of
+    # the likelihood lie far below. Unlike DBSCAN's fixed eps, this does not depend on the
+    # width of the posterior.
+    placed_mask = log_prob >= np.max(log_prob) - _PLACED_LOG_PROB
+    placed = float(placed_mask.mean())
     quality = None
-    if clustered < summary.min_cluster_fraction:
-        quality = (f"particles did not gather: {clustered:.0%} of them are in clusters (at "
-                   f"least {summary.min_cluster_fraction:.0%} expected)")
-    hypo, bandwidth = kde_map(cluster)
-    if len(cluster) <= 3:  # too few to estimate a covariance: fall back to every particle
-        in_cluster = np.ones(len(particles), dtype=bool)
-        cluster = particles
-        hypo, bandwidth = kde_map(cluster)
-        quality = (f"particles did not gather: no cluster of more than 3 of {len(particles)}; "
-                   "location and uncertainty are those of the whole particle cloud")
-    if quality is not None:
+    if placed < summary.min_placed_fraction:
+        quality = (f"particles did not gather: {placed:.0%} of them reach the posterior's "
+                   f"main mode (at least {summary.min_placed_fraction:.0%} expected)")
         logger.warning("event %s: %s", obs.event_id, quality)
+    if in_cluster.sum() <= 3:
+        # no DBSCAN cluster: a posterior wider than its eps (or too few particles to tell);
+        # summarise the particles that sample it
+        in_cluster = placed_mask if placed_mask.sum() > 3 else np.ones(len(particles), bool)
+    fraction = float(in_cluster.mean())
+    cluster = particles[in_cluster]
+    hypo, bandwidth = kde_map(cluster)
     cov = np.cov(cluster.T)
     tt, takeoff = _times_and_takeoff(models, hypo, obs, device, dtype)
     per_pick_t0 = obs.arrival_s - tt
@@ -443,7 +449,7 @@ def _summarise(obs, particles, log_prob, models, likelihood, summary, info, devi
     residual = obs.arrival_s - (t0 + tt)
     level = summary.confidence_level
     if not np.all(np.isfinite(cov)):
-        raise AssertionError("the dominant cluster always has more than 3 particles")
+        raise AssertionError("the summarised particles always number more than 3")
     ellipsoid = confidence_ellipsoid(cov, level)
     horizontal = horizontal_ellipse(cov, level)
     return LocationResult(
@@ -455,6 +461,7 @@ def _summarise(obs, particles, log_prob, models, likelihood, summary, info, devi
         particles_xyz_km=particles, cluster_mask=in_cluster,
         extra={"n_particles": int(len(particles)), "n_epochs": int(info["n_epochs"]),
                "cluster_fraction": fraction, "clustered_fraction": clustered,
+               "placed_fraction": placed,
                "n_clusters": int(labels.max()) + 1, "converged": quality is None,
                "quality_note": quality or "",
                "kde_bandwidth_km": bandwidth, "likelihood": likelihood.kind,

@@ -38,18 +38,19 @@ class SummaryConfig:
         DBSCAN core-point size (HypoSVI: 3).
     confidence_level
         Percent for every error written (68.27 = one standard deviation in 1D).
-    min_cluster_fraction
-        A location with fewer of its particles in clusters (any mode, not only the dominant
-        one) is marked unconverged (its origin gets ``evaluation_status="rejected"`` and a
-        comment saying why): the particles did not gather, and its uncertainty describes where
-        they stopped, not the posterior. A posterior with two modes (a secondary one on a wall
-        of the search box, say) is not flagged.
+    min_placed_fraction
+        A location with fewer of its particles within 10.6 of the best particle's
+        log-posterior (99.99 % of a 3D Gaussian posterior's mass) is marked unconverged (its
+        origin gets ``evaluation_status="rejected"`` and a comment saying why): most particles
+        stopped on ridges of the likelihood, and the uncertainty would describe where they
+        stopped, not the posterior. A second mode of similar probability (on a wall of the
+        search box, say) or a posterior wider than ``cluster_eps_km`` is not flagged.
     """
 
     cluster_eps_km: float = 0.8
     cluster_min_samples: int = 3
     confidence_level: float = 68.27
-    min_cluster_fraction: float = 0.5
+    min_placed_fraction: float = 0.5
 
     def __post_init__(self) -> None:
         if self.cluster_eps_km <= 0:
@@ -57,9 +58,9 @@ class SummaryConfig:
         if self.cluster_min_samples < 1:
             raise ValueError("SummaryConfig.cluster_min_samples must be >= 1, got "
                              f"{self.cluster_min_samples}")
-        if not 0 <= self.min_cluster_fraction <= 1:
-            raise ValueError("SummaryConfig.min_cluster_fraction must be in [0, 1], got "
-                             f"{self.min_cluster_fraction}")
+        if not 0 <= self.min_placed_fraction <= 1:
+            raise ValueError("SummaryConfig.min_placed_fraction must be in [0, 1], got "
+                             f"{self.min_placed_fraction}")
         if not 0 < self.confidence_level < 100:
             raise ValueError("SummaryConfig.confidence_level must be in (0, 100) percent, got "
                              f"{self.confidence_level}")

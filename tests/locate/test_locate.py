@@ -125,3 +125,32 @@ def test_error_inflation_schedule_and_checks():
         SearchConfig(anneal_fraction=1.0)
     with pytest.raises(ValueError, match="init_candidates"):
         SearchConfig(init_candidates=0)
+
+
+def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
+    """Converged means most particles sit within 10.6 of the best log-posterior (_summarise):
+    a wide posterior without any 0.8 km DBSCAN cluster is summarised by its particles, while
+    particles stranded far below the peak are flagged."""
+    from obspy_hyposvi.locate.locate import _summarise
+    from obspy_hyposvi.locate.likelihood import LikelihoodConfig
+    from obspy_hyposvi.locate.summary import SummaryConfig
+
+    rng = np.random.default_rng(0)
+    obs = EVENTS[0]
+    info = {"n_epochs": 1}
+
+    def summarise(particles, log_prob):
+        return _summarise(obs, particles, log_prob, MODELS, LikelihoodConfig(), SummaryConfig(),
+                          info, "cpu", torch.float64)
+
+    # wide posterior: 150 particles spread ~10 km, all within 3 of the peak
+    wide = np.array([2.0, -3.0, 8.0]) + rng.normal(0.0, 10.0, (150, 3))
+    res = summarise(wide, -rng.uniform(0.0, 3.0, 150))
+    assert res.extra["converged"] and res.extra["placed_fraction"] == 1.0
+    assert np.sqrt(np.diag(res.covariance_km2)).min() > 7.0  # the posterior's width, not 0.8 km
+    # 20 particles at the mode, 130 stranded on ridges 40 units below
+    stuck = np.vstack([np.array([2.0, -3.0, 8.0]) + rng.normal(0, 0.1, (20, 3)),
+                       rng.uniform(-60, 60, (130, 3))])
+    res = summarise(stuck, np.r_[-rng.uniform(0, 2, 20), -40.0 - rng.uniform(0, 20, 130)])
+    assert not res.extra["converged"] and "did not gather" in res.extra["quality_note"]
+    assert res.extra["placed_fraction"] == pytest.approx(20 / 150)
