@@ -212,6 +212,13 @@ def test_train_tiny_then_info(capsys, tmp_path):
     assert main(["info", str(out)]) == 0
     meta = json.loads(capsys.readouterr().out)
     assert meta["phase"] == "S" and meta["domain"]["depth_km"] == [-3.0, 40.0]
+    named = tmp_path / "named-S.pt"
+    assert main(["train", str(DATA / "velocity_socal_layers.csv"), "--phase", "S", "-o",
+                 str(named), "--steps", "50", "--width", "8", "--layers", "1",
+                 "--batch-size", "64", "--name", "my-region"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(named)]) == 0
+    assert json.loads(capsys.readouterr().out)["velocity_model"]["name"] == "my-region"
 
 
 def test_train_3d_grid_then_load(capsys, tmp_path):

@@ -48,6 +48,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=None,
                         help="collocation pairs per step (default 2048)")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and sampling")
+    parser.add_argument("--name", default=None,
+                        help="name of the velocity model in the checkpoint and in `hyposvi "
+                             "models` (default: the file's stem)")
     parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
     parser.add_argument("--vp-vs-ratio", type=float, default=None,
                         help="Vs = Vp / ratio for files without S velocities")
@@ -195,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
     from ..velocity_io import read_velocity_model
 
     check_device(args.device)
-    model = read_velocity_model(args.velocity, vp_vs_ratio=args.vp_vs_ratio)
+    named = {"name": args.name} if args.name else {}
+    model = read_velocity_model(args.velocity, vp_vs_ratio=args.vp_vs_ratio, **named)
     if isinstance(model, Grid3D):
         if args.inventory is not None:
             raise UsageError("--inventory checks the domain of 1D models; a 3D model's box is "
