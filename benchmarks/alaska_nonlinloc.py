@@ -23,12 +23,11 @@ the cluster mean. A covariance describes the spread about its mean, so each elli
 centred there, and each *solution* tested is the reported origin (NonLinLoc's maximum
 likelihood point, our KDE peak).
 
-Where the particles did not gather (no DBSCAN cluster of more than 3 particles), the package's
-summary falls back to every particle: the hypocentre is then the peak of the particle cloud
-and our ellipsoid is the cloud's, hundreds of km across. The table flags it (``!``); there
-"NonLinLoc inside ours" says nothing. The package itself flags every location with fewer than
-half of its particles in clusters (``extra["converged"]``, a rejected origin); the summary
-counts them.
+Where no DBSCAN cluster holds more than 3 particles, the package's summary uses the particles
+within 10.6 of the best log-posterior (a posterior wider than DBSCAN's 0.8 km eps), or every
+particle when those are too few: the table marks it (``!``), as the ellipsoid is then that of
+a wide posterior or of the whole cloud. The package itself flags a location whose particles did
+not reach the posterior (``extra["converged"]``, a rejected origin); the summary counts them.
 
 For each event, our own log-likelihood is also evaluated at NonLinLoc's hypocentre (its depth
 clipped to our models' top): if it beats our solution's, the SVGD search missed that point.
@@ -376,9 +375,9 @@ def compare(report, catalog, locator: Locator, grid_check: bool = False) -> list
         particles = np.asarray(res.particles_xyz_km)
         cluster = particles[np.asarray(res.cluster_mask)]
         mean_xyz = cluster.mean(axis=0)
-        # the summary falls back to every particle when the particles did not gather (no
-        # DBSCAN cluster, or the best one has <= 3 particles): the ellipsoid is then that of
-        # the particle cloud, not of a posterior mode
+        # without a DBSCAN cluster of more than 3 particles the summary takes the
+        # well-placed particles (or all): the ellipsoid is then that of a wide posterior or
+        # of the whole cloud, not of a DBSCAN mode
         labels = DBSCAN(eps=locator.summary.cluster_eps_km,
                         min_samples=locator.summary.cluster_min_samples).fit_predict(particles)
         all_particles = bool(np.all(res.cluster_mask)) and not bool(np.all(labels == 0))
@@ -673,8 +672,9 @@ def main(argv=None) -> int:
     print("\n* NonLinLoc depth within 1.5 km of its grid top (-5 km): unconstrained; "
           f"^ ours within 0.5 km of the models' top ({DEPTH_KM[0]:g} km). 'in' columns: "
           "Mahalanobis distance, inside when <= ~1.88 (68 %, 3 dof). picks: ours/NonLinLoc's used."
-          " axis: 68 % semi-major axis, ours/NonLinLoc's; ! particles did not gather (the "
-          "ellipsoid is the whole particle cloud's). rms: ours/NonLinLoc's. dlogL: our log-likelihood at our hypocentre minus at "
+          " axis: 68 % semi-major axis, ours/NonLinLoc's; ! no DBSCAN cluster (the ellipsoid "
+          "is that of the well-placed particles or of the whole cloud). rms: ours/NonLinLoc's. "
+          "dlogL: our log-likelihood at our hypocentre minus at "
           "NonLinLoc's (< 0: SVGD missed a better point).")
     write_results(args.output, out)
     return 0
