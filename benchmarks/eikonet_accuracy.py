@@ -21,21 +21,12 @@ from obspy_hyposvi.eikonet.model import list_models, load_model
 from obspy_hyposvi.eikonet.train import validate_1d
 from obspy_hyposvi.velocity import model_from_dict
 
-from _results import write_results  # benchmarks/_results.py
+from _results import training_seconds, write_results  # benchmarks/_results.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: Issue 2's targets: (median |dT| s, 99th percentile |dT| s) per phase; velocity 0.05 km/s.
 TARGETS = {"P": {"median_abs_dt_s": 0.02, "p99_abs_dt_s": 0.10, "median_abs_dv_kmps": 0.05},
            "S": {"median_abs_dt_s": 0.03, "p99_abs_dt_s": 0.15, "median_abs_dv_kmps": 0.05}}
-
-
-def _training_seconds(training: dict) -> float:
-    """Time of all training stages (a fine-tuned model records the runs before it)."""
-    total = 0.0
-    while training:
-        total += float(training.get("seconds", 0.0))
-        training = training.get("fine_tuned_from")
-    return total
 
 
 def main(argv=None) -> int:
@@ -61,7 +52,7 @@ def main(argv=None) -> int:
         out["models"].append({
             "name": entry["name"], "phase": model.phase, "path": Path(entry["path"]).name,
             "n_parameters": sum(p.numel() for p in model.net.parameters()),
-            "training_seconds": _training_seconds(model.metadata.get("training", {})),
+            "training_seconds": training_seconds(model.metadata.get("training", {})),
             "measured": val, "targets": target,
             "meets": {k: val[k] <= v for k, v in target.items()},
             "seconds": time.perf_counter() - t0})

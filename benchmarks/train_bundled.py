@@ -27,7 +27,7 @@ from obspy_hyposvi.eikonet.checkpoint import load_checkpoint, save_checkpoint
 from obspy_hyposvi.eikonet.train import TrainConfig, checkpoint_metadata, train_eikonet_1d
 from obspy_hyposvi.velocity import socal_1d
 
-from _results import write_results  # benchmarks/_results.py
+from _results import training_seconds, write_results  # benchmarks/_results.py
 
 ROOT = Path(__file__).resolve().parents[1]
 #: (optimiser steps, peak learning rate) per stage, as used for the bundled checkpoints
@@ -41,7 +41,8 @@ def _stages(text: str) -> list[tuple[int, float]]:
                 (item.split(":") for item in text.split(",") if item.strip())]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--stages wants STEPS:LR[,STEPS:LR...], e.g. 8000:3e-3,3000:1e-3; got {text!r}") from None
+            f"--stages wants STEPS:LR[,STEPS:LR...], e.g. 8000:3e-3,3000:1e-3; got {text!r}"
+        ) from None
 
 
 def main() -> None:
@@ -86,13 +87,9 @@ def main() -> None:
             print(f"{phase} stage {i + 1}: median {report.validation['median_abs_dt_s']:.4f} s, "
                   f"p99 {report.validation['p99_abs_dt_s']:.4f} s", flush=True)
         path = save_checkpoint(args.out / f"socal-1d-{phase}.pt", weights, meta)
-        seconds = []
-        entry = meta["training"]
-        while entry:
-            seconds.append(entry["seconds"])
-            entry = entry.get("fine_tuned_from")
         results[phase] = {"path": path.name, "stages": [list(s) for s in stages],
-                          "seconds_all_stages": sum(seconds), "device": report.device,
+                          "seconds_all_stages": training_seconds(meta["training"]),
+                          "device": report.device,
                           "threads": args.threads, "load_average": list(os.getloadavg()),
                           **report.validation}
         print(phase, json.dumps(results[phase], indent=1), flush=True)

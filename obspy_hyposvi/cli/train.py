@@ -62,6 +62,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def _shape_and_steps(args: argparse.Namespace) -> dict:
+    """The network-shape and step settings given on the command line (1D and 3D alike)."""
+    if args.steps is not None and args.steps < _MIN_STEPS:
+        raise UsageError(f"--steps {args.steps}: at least {_MIN_STEPS} (the learning-rate "
+                         "schedule warms up over the first 5 %)")
+    return {k: v for k, v in {"n_steps": args.steps, "width": args.width,
+                              "n_layers": args.layers,
+                              "batch_size": args.batch_size}.items() if v is not None}
+
+
 def _config(args: argparse.Namespace):
     from ..eikonet.train import TrainConfig
 
@@ -77,12 +87,7 @@ def _config(args: argparse.Namespace):
                          f"(limit {_MIN_DEPTH_KM:g}); depths are km below sea level")
     if not args.max_offset_km > 0:
         raise UsageError(f"--max-offset-km {args.max_offset_km:g}: must be > 0")
-    if args.steps is not None and args.steps < _MIN_STEPS:
-        raise UsageError(f"--steps {args.steps}: at least {_MIN_STEPS} (the learning-rate "
-                         "schedule warms up over the first 5 %)")
-    given = {k: v for k, v in {"n_steps": args.steps, "width": args.width,
-                               "n_layers": args.layers,
-                               "batch_size": args.batch_size}.items() if v is not None}
+    given = _shape_and_steps(args)
     try:
         return TrainConfig(max_offset_km=args.max_offset_km, depth_min_km=depth_min,
                            depth_max_km=depth_max, seed=args.seed, **given)
@@ -154,15 +159,10 @@ def _load_state(path: Path, config) -> dict:
 def _config_3d(args: argparse.Namespace, grid):
     from ..eikonet.train3d import Train3DConfig
 
-    if args.steps is not None and args.steps < _MIN_STEPS:
-        raise UsageError(f"--steps {args.steps}: at least {_MIN_STEPS} (the learning-rate "
-                         "schedule warms up over the first 5 %)")
     (x0, x1), (y0, y1), (z0, z1) = grid.bounds_km
     if args.depth_km is not None:  # a depth range cut out of the grid's
         z0, z1 = args.depth_km
-    given = {k: v for k, v in {"n_steps": args.steps, "width": args.width,
-                               "n_layers": args.layers,
-                               "batch_size": args.batch_size}.items() if v is not None}
+    given = _shape_and_steps(args)
     try:
         return Train3DConfig(box_min_km=(x0, y0, z0), box_max_km=(x1, y1, z1), seed=args.seed,
                              **given)

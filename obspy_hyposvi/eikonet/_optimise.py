@@ -9,7 +9,24 @@ import torch
 
 from ..errors import TrainingDivergedError
 
-__all__ = ["run_adam"]
+__all__ = ["run_adam", "shared_checks"]
+
+
+def shared_checks(config) -> dict[str, bool]:
+    """Range checks of the settings the 1D and 3D training configurations share
+    (for :func:`~obspy_hyposvi._settings.check_ranges`)."""
+    return {
+        "station_band_km": config.station_band_km > 0,
+        "width": config.width >= 4,
+        "n_layers": config.n_layers >= 1,
+        # the one-cycle schedule needs a few steps per phase
+        "n_steps": config.n_steps >= 40,
+        "batch_size": config.batch_size >= 16,
+        "learning_rate": config.learning_rate > 0,
+        "n_validation": config.n_validation >= 100,
+        "dtype": config.dtype in ("float32", "float64"),
+        "outflow_weight": config.outflow_weight >= 0,
+    }
 
 
 def run_adam(net: torch.nn.Module, batch_loss: Callable[[], torch.Tensor], *, n_steps: int,

@@ -31,7 +31,7 @@ import torch
 from .._settings import check_ranges, reject_unknown_keys
 from ..layered_exact import layered_travel_time
 from ..velocity import Layered1D, Nodes1D, VelocityModel1D
-from ._optimise import run_adam
+from ._optimise import run_adam, shared_checks
 from .network import EikoNet1D
 from .physics import eikonal_residual_1d, outflow_violation_1d
 
@@ -92,23 +92,13 @@ class TrainConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
-        checks = {
+        check_ranges(self, {
             "max_offset_km": self.max_offset_km > 0,
             "depth_max_km": self.depth_max_km > self.depth_min_km,
-            "station_band_km": self.station_band_km > 0,
-            "width": self.width >= 4,
-            "n_layers": self.n_layers >= 1,
             "n_branches": self.n_branches >= 1,
-            # the one-cycle schedule needs a few steps per phase
-            "n_steps": self.n_steps >= 40,
-            "batch_size": self.batch_size >= 16,
-            "learning_rate": self.learning_rate > 0,
-            "n_validation": self.n_validation >= 100,
-            "dtype": self.dtype in ("float32", "float64"),
             "offset_gain": self.offset_gain > 0,
-            "outflow_weight": self.outflow_weight >= 0,
-        }
-        check_ranges(self, checks)
+            **shared_checks(self),
+        })
 
     def to_dict(self) -> dict:
         """Plain dict of the settings."""

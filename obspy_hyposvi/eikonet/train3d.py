@@ -26,7 +26,7 @@ import torch
 
 from .._settings import check_ranges, reject_unknown_keys
 from ..velocity3d import Grid3D
-from ._optimise import run_adam
+from ._optimise import run_adam, shared_checks
 from .network import EikoNet3D
 from .physics import eikonal_residual_3d, outflow_violation_3d
 from .train import TrainingReport
@@ -83,19 +83,8 @@ class Train3DConfig:
             lo = np.asarray(self.box_min_km if self.box_min_km is not None else [np.nan] * 3)
             hi = np.asarray(self.box_max_km if self.box_max_km is not None else [np.nan] * 3)
             box_ok = lo.shape == hi.shape == (3,) and bool(np.all(hi > lo))
-        check_ranges(self, {
-            "box_max_km": box_ok,
-            "station_band_km": self.station_band_km > 0,
-            "width": self.width >= 4,
-            "n_layers": self.n_layers >= 1,
-            "n_steps": self.n_steps >= 40,
-            "batch_size": self.batch_size >= 16,
-            "learning_rate": self.learning_rate > 0,
-            "n_validation": self.n_validation >= 100,
-            "input_gain": self.input_gain > 0,
-            "outflow_weight": self.outflow_weight >= 0,
-            "dtype": self.dtype in ("float32", "float64"),
-        })
+        check_ranges(self, {"box_max_km": box_ok, "input_gain": self.input_gain > 0,
+                            **shared_checks(self)})
 
     def to_dict(self) -> dict:
         """Plain dict of the settings (tuples as lists)."""
