@@ -16,6 +16,11 @@ class InputError(HypoSVIError, ValueError):
     """Malformed user input: a file that cannot be read, a bad argument value."""
 
 
+class OutputError(InputError):
+    """An output path that cannot be written: missing or read-only folder, a folder given as
+    a file (or the reverse), or an input file that would be replaced."""
+
+
 class VelocityModelError(InputError):
     """A velocity model that is malformed (non-monotonic depths, non-positive velocity, ...)."""
 

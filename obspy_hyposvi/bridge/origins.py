@@ -40,10 +40,11 @@ from obspy.core.event import (
 )
 from obspy.geodetics import gps2dist_azimuth, kilometer2degrees
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..geo import Projection
 from ..locate.observations import Observations
 from ..locate.result import LocationResult
+from ..safe_write import write_atomically
 from .picks import Skipped
 
 __all__ = ["NAMESPACE", "NSMAP", "PREFIX", "add_origin", "origin_from_result", "write_catalog"]
@@ -457,8 +458,9 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
 
     Raises
     ------
-    InputError
-        The file cannot be written or does not validate.
+    OutputError
+        The file cannot be written or does not validate (an existing file is then left as it
+        was: the catalogue is written to a temporary file, renamed when complete).
     """
     kwargs: dict[str, Any] = {}
     format = format.upper()
@@ -469,6 +471,7 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
     if validate:
         kwargs["validate"] = True
     try:
-        catalog.write(str(path), format=format, **kwargs)
+        # through a temporary file: a failure or Ctrl-C never leaves a partial or empty output
+        write_atomically(path, lambda tmp: catalog.write(str(tmp), format=format, **kwargs))
     except Exception as exc:  # ObsPy raises AssertionError on validation, OSError, ValueError...
-        raise InputError(f"cannot write {format} to {path}: {type(exc).__name__}: {exc}") from exc
+        raise OutputError(f"cannot write {format} to {path}: {type(exc).__name__}: {exc}") from exc
