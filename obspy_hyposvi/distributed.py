@@ -37,6 +37,7 @@ from typing import Any
 
 from obspy import Catalog, Inventory
 
+from .eikonet.pairing import model_sources
 from .locate.likelihood import LikelihoodConfig
 from .locate.locate import ReadyEvent, SearchConfig, locate_ready, screen_events
 from .locate.result import LocationResult
@@ -91,7 +92,8 @@ class _WorkerCache:
             key = (model, device)
             if key not in self.locators:
                 logger.info("loading travel-time models %s on %s", model, device)
-                self.locators[key] = Locator.from_model(model, device=device)
+                # the client checked the P/S pair before any task (refused, or forced)
+                self.locators[key] = Locator.from_model(model, device=device, force=True)
             return self.locators[key]
 
 
@@ -103,7 +105,7 @@ def _worker_locator(model: str, device: str) -> Locator:
     try:
         worker = get_worker()
     except ValueError:  # not running on a worker
-        return Locator.from_model(model, device=device)
+        return Locator.from_model(model, device=device, force=True)  # checked on the client
     # dict.setdefault is atomic: concurrent first tasks of one worker share one cache
     cache = worker.__dict__.setdefault(_CACHE_ATTRIBUTE, _WorkerCache())
     return cache.locator(model, device)
@@ -119,8 +121,10 @@ def _locate_chunk(job: _Job, chunk: Sequence[ReadyEvent]) -> list[LocationResult
 def _model_key(model: str | Path) -> str:
     """A bundled/user model name as given; a path made absolute, so that workers started
     elsewhere find the same file."""
-    name = str(model)
-    return str(Path(name).resolve()) if "/" in name or isinstance(model, Path) else name
+    p_source, _ = model_sources(model)
+    if p_source.endswith("-P.pt"):  # checkpoint files, a bare file name included
+        return str(Path(p_source).resolve())
+    return p_source
 
 
 def _check_chunk_size(chunk_size: int | None, search: SearchConfig) -> int:

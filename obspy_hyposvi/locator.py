@@ -25,6 +25,7 @@ from .bridge.picks import (
     projection_for,
 )
 from .eikonet.model import TravelTimeModel, load_model
+from .eikonet.pairing import check_model_pair, model_sources
 from .errors import HypoSVIError, InputError
 from .geo import Projection
 from .locate.likelihood import LikelihoodConfig
@@ -149,6 +150,9 @@ class Locator:
         Torch device for the particles.
     svgd, likelihood, summary, search, picks
         Settings (see each class).
+    force
+        Accept P and S models trained from different velocity models (see
+        :func:`~obspy_hyposvi.eikonet.pairing.check_model_pair`); refused by default.
 
     Examples
     --------
@@ -161,7 +165,8 @@ class Locator:
                  device: str = "cpu", svgd: SVGDConfig = SVGDConfig(),
                  likelihood: LikelihoodConfig = LikelihoodConfig(),
                  summary: SummaryConfig = SummaryConfig(), search: SearchConfig = SearchConfig(),
-                 picks: PickConfig | None = None) -> None:
+                 picks: PickConfig | None = None, force: bool = False) -> None:
+        check_model_pair(p_model, s_model, force=force)  # same velocity model, unless forced
         self.p_model, self.s_model = p_model, s_model
         self.device = device
         self.svgd, self.likelihood, self.summary, self.search = svgd, likelihood, summary, search
@@ -173,14 +178,12 @@ class Locator:
         """Build a locator from a bundled/user model name (or a path prefix ``.../NAME``).
 
         ``name_or_path`` is resolved as ``NAME-P.pt`` and ``NAME-S.pt`` (see
-        :func:`~obspy_hyposvi.eikonet.model.load_model`); ``settings`` are passed on to
-        :class:`Locator`.
+        :func:`~obspy_hyposvi.eikonet.pairing.model_sources`); ``settings`` (``force``
+        included) are passed on to :class:`Locator`.
         """
-        name = str(name_or_path)
-        if name.endswith(("-P.pt", "-S.pt")):
-            name = name[:-5]
-        p_model = load_model(name + "-P.pt" if "/" in name else name, "P", device=device)
-        s_model = load_model(name + "-S.pt" if "/" in name else name, "S", device=device)
+        p_source, s_source = model_sources(name_or_path)  # a bare file name works too
+        p_model = load_model(p_source, "P", device=device)
+        s_model = load_model(s_source, "S", device=device)
         return cls(p_model, s_model, device=device, **settings)
 
     @property

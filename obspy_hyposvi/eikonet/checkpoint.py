@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from ..errors import CheckpointError
+from ..safe_write import write_atomically
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "save_checkpoint", "load_checkpoint"]
 
@@ -58,9 +59,8 @@ def save_checkpoint(path: str | os.PathLike, state_dict: dict, metadata: dict) -
                "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()}}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    # the temporary file is removed on any failure or Ctrl-C: no half-written checkpoints
+    write_atomically(path, lambda tmp: torch.save(payload, tmp))
     return path
 
 
@@ -82,17 +82,20 @@ def load_checkpoint(path: str | os.PathLike, package_version: str | None = None)
     Raises
     ------
     CheckpointError
-        The file is missing, unreadable, not an obspy_hyposvi EikoNet checkpoint, of an unknown
-        format version, or needs a newer package.
+        The file is missing, empty, unreadable, not an obspy_hyposvi EikoNet checkpoint, of
+        an unknown format version, needs a newer package, or holds NaN or infinite weights.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: the checkpoint file is empty (0 bytes; an interrupted "
+                              "copy or download?); copy it again or re-train it")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupted or foreign files
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(exc)}); copy "
+                              "it again or re-train it") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an obspy_hyposvi EikoNet checkpoint (format "
                               f"{payload.get('format') if isinstance(payload, dict) else type(payload).__name__!r})")
@@ -109,4 +112,23 @@ def load_checkpoint(path: str | os.PathLike, package_version: str | None = None)
                               "upgrade the package")
     if not isinstance(payload.get("state_dict"), dict):
         raise CheckpointError(f"{path}: checkpoint has no state_dict")
+    _check_finite(path, payload["state_dict"])
     return {"metadata": meta, "state_dict": payload["state_dict"]}
+
+
+def _first_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` (200 characters at most; the type alone if none)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+
+
+def _check_finite(path: Path, state_dict: dict) -> None:
+    """Refuse weights with NaN or infinity: such a network returns NaN travel times, and the
+    location would fail much later with an unrelated message."""
+    for key, value in state_dict.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point() \
+                and not bool(torch.isfinite(value).all()):
+            n_bad = int((~torch.isfinite(value)).sum())
+            raise CheckpointError(f"{path}: weights {key!r} hold {n_bad} NaN or infinite "
+                                  "values (training diverged, or the file is damaged); "
+                                  "re-train the model")
