@@ -22,8 +22,9 @@ class ConfidenceEllipsoid:
     major_plunge_deg
         Plunge of the major axis below horizontal, degrees in [0, 90].
     major_rotation_deg
-        Rotation of the intermediate axis about the major axis (QuakeML
-        ``majorAxisRotation``), degrees.
+        Rotation about the major axis (QuakeML ``majorAxisRotation``) that turns the minor
+        axis from horizontal towards down, degrees in [0, 180): QuakeML's body axes are
+        X = major, Y = minor, Z = intermediate (:mod:`obspy_hyposvi.locate.summary`).
     confidence_level
         Percent, e.g. 68.27.
     """
@@ -46,14 +47,17 @@ class LocationResult:
     event_id
         As in the :class:`~obspy_hyposvi.locate.observations.Observations`.
     hypocentre_xyz_km
-        ``(3,)`` maximum a-posteriori hypocentre (KDE peak of the dominant cluster), km.
+        ``(3,)`` hypocentre: posterior mean of the dominant mode's particles, km
+        (:mod:`~obspy_hyposvi.locate.posterior`).
     covariance_km2
-        ``(3, 3)`` covariance of the dominant cluster, km^2 (x east, y north, z down).
+        ``(3, 3)`` posterior covariance (the particles that sample the posterior, about the
+        hypocentre), km^2 (x east, y north, z down).
     origin_time_s
-        Origin time, s after the observations' reference time.
+        Origin time, s after the observations' reference time: the weighted mean residual
+        origin time of the used picks at the hypocentre.
     origin_time_uncertainty_s
-        Origin-time standard error, s (1.4826 * MAD of per-pick origin times, divided by
-        sqrt(n_picks) is *not* applied: it is the spread of the per-pick estimates).
+        Posterior standard deviation of the origin time, s: the spread of each particle's best
+        origin time plus the uncertainty of that time given the particle's position.
     ellipsoid
         Confidence ellipsoid at ``confidence_level``.
     horizontal_uncertainty_km
@@ -68,7 +72,16 @@ class LocationResult:
     particles_xyz_km
         ``(n_particles, 3)`` final SVGD particles, km.
     cluster_mask
-        ``(n_particles,)`` True for particles in the dominant cluster.
+        ``(n_particles,)`` True for particles in the dominant mode.
+    sigma_s
+        ``(n_picks,)`` total standard deviation of each pick (pick and model error), s.
+    map_xyz_km
+        ``(3,)`` the particle of highest log-posterior (MAP among the samples), km.
+    kde_mode_xyz_km
+        ``(3,)`` peak of a Gaussian kernel density over the dominant mode (the paper's
+        estimate), km.
+    pick_notes
+        ``{pick index: text}``: why a pick was left out (outliers), for the arrivals' comments.
     extra
         Scalar diagnostics (n_particles, n_epochs, cluster_fraction, kde_bandwidth_km...).
     """
@@ -87,6 +100,10 @@ class LocationResult:
     takeoff_deg: np.ndarray
     particles_xyz_km: np.ndarray
     cluster_mask: np.ndarray
+    sigma_s: np.ndarray | None = None
+    map_xyz_km: np.ndarray | None = None
+    kde_mode_xyz_km: np.ndarray | None = None
+    pick_notes: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     @property
