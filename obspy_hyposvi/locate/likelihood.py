@@ -32,7 +32,8 @@ import torch
 
 from .._settings import reject_unknown_keys
 
-__all__ = ["ErrorModel", "LikelihoodConfig", "pick_sigma", "edt_log_likelihood",
+__all__ = ["ErrorModel", "LikelihoodConfig", "pick_sigma", "pick_sigma_per_pick",
+           "edt_log_likelihood",
            "gaussian_log_likelihood"]
 
 
@@ -77,12 +78,21 @@ class LikelihoodConfig:
         EDT exponent: ``"calibrated"`` (2.5 (n - 1) / 2), ``"pairs"`` (the paper's n (n - 1) / 2),
         or a number.
     error_model
-        Forward-model error term.
+        Forward-model error term: ``"auto"`` (default) estimates it per phase from the
+        catalogue's own residuals (:mod:`obspy_hyposvi.locate.catalogue`), an
+        :class:`ErrorModel` applies one model to both phases, and a tuple gives one per phase
+        index (P, S).
+    prior_error_model
+        The model of the first pass of ``"auto"``, and its fallback for a phase with too few
+        residuals to estimate from (default: the paper's 10 % of T, 0.1-2.0 s). Low-level
+        callers that locate in one pass (:func:`~obspy_hyposvi.locate.locate.locate_events`)
+        use it when ``error_model="auto"``.
     """
 
     kind: str = "edt"
     power: str | float = "calibrated"
-    error_model: ErrorModel = ErrorModel()
+    error_model: ErrorModel | tuple[ErrorModel, ...] | str = "auto"
+    prior_error_model: ErrorModel = ErrorModel()
 
     def __post_init__(self) -> None:
         if self.kind not in ("edt", "gaussian"):
@@ -93,20 +103,55 @@ class LikelihoodConfig:
                                  f"positive number, got {self.power!r}")
         elif not self.power > 0:
             raise ValueError(f"LikelihoodConfig.power must be positive, got {self.power}")
+        em = self.error_model
+        if isinstance(em, str):
+            if em != "auto":
+                raise ValueError("LikelihoodConfig.error_model must be 'auto', an ErrorModel or "
+                                 f"a tuple of them (one per phase), got {em!r}")
+        elif isinstance(em, (tuple, list)):
+            if not em or not all(isinstance(m, ErrorModel) for m in em):
+                raise ValueError("LikelihoodConfig.error_model: a tuple must hold one "
+                                 f"ErrorModel per phase, got {em!r}")
+            object.__setattr__(self, "error_model", tuple(em))
+        elif not isinstance(em, ErrorModel):
+            raise ValueError("LikelihoodConfig.error_model must be 'auto', an ErrorModel or a "
+                             f"tuple of them, got {type(em).__name__}")
+
+    @property
+    def estimated(self) -> bool:
+        """Whether the error model is to be estimated from the data."""
+        return isinstance(self.error_model, str)
+
+    def phase_error_models(self, n_phases: int = 2) -> tuple[ErrorModel, ...]:
+        """One :class:`ErrorModel` per phase index (the prior's where ``"auto"``)."""
+        em = self.prior_error_model if self.estimated else self.error_model
+        if isinstance(em, ErrorModel):
+            return (em,) * n_phases
+        if len(em) < n_phases:
+            raise ValueError(f"LikelihoodConfig.error_model holds {len(em)} models for "
+                             f"{n_phases} phases")
+        return tuple(em[:n_phases])
 
     def to_dict(self) -> dict:
         """Plain dict of the settings."""
-        out = asdict(self)
-        out["error_model"] = self.error_model.to_dict()
-        return out
+        em = self.error_model
+        return {"kind": self.kind, "power": self.power,
+                "error_model": (em if isinstance(em, str) else em.to_dict()
+                                if isinstance(em, ErrorModel) else [m.to_dict() for m in em]),
+                "prior_error_model": self.prior_error_model.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "LikelihoodConfig":
         """Build from a dict, rejecting unknown keys."""
         reject_unknown_keys(cls, data)
         data = dict(data)
-        if isinstance(data.get("error_model"), dict):
-            data["error_model"] = ErrorModel(**data["error_model"])
+        em = data.get("error_model")
+        if isinstance(em, dict):
+            data["error_model"] = ErrorModel(**em)
+        elif isinstance(em, (list, tuple)):
+            data["error_model"] = tuple(ErrorModel(**m) if isinstance(m, dict) else m for m in em)
+        if isinstance(data.get("prior_error_model"), dict):
+            data["prior_error_model"] = ErrorModel(**data["prior_error_model"])
         return cls(**data)
 
 
@@ -114,6 +159,15 @@ def pick_sigma(travel_time_s: torch.Tensor, pick_sigma_s: torch.Tensor,
                model: ErrorModel) -> torch.Tensor:
     """Total standard deviation of each pick, s (eq. 13-14)."""
     forward = (model.fraction * travel_time_s).clamp(model.min_s, model.max_s)
+    return torch.sqrt(pick_sigma_s**2 + forward**2)
+
+
+def pick_sigma_per_pick(travel_time_s: torch.Tensor, pick_sigma_s: torch.Tensor,
+                        fraction: torch.Tensor, min_s: torch.Tensor,
+                        max_s: torch.Tensor) -> torch.Tensor:
+    """As :func:`pick_sigma`, with the error model's terms given per pick (tensors that
+    broadcast against ``travel_time_s``): one model per phase in one batch."""
+    forward = torch.minimum(torch.maximum(fraction * travel_time_s, min_s), max_s)
     return torch.sqrt(pick_sigma_s**2 + forward**2)
 
 

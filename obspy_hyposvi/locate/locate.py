@@ -18,27 +18,23 @@ import numpy as np
 import torch
 
 from ..errors import HypoSVIError, InsufficientPicksError, OutsideModelDomainError
-from .likelihood import LikelihoodConfig, edt_log_likelihood, gaussian_log_likelihood, pick_sigma
-from .observations import Observations
-from .result import LocationResult
-from .summary import (
-    SummaryConfig,
-    cluster_labels,
-    confidence_ellipsoid,
-    dominant_cluster,
-    horizontal_ellipse,
-    kde_map,
+from .likelihood import (
+    ErrorModel,
+    LikelihoodConfig,
+    edt_log_likelihood,
+    gaussian_log_likelihood,
+    pick_sigma_per_pick,
 )
+from .observations import Observations
+from .posterior import summarise_posterior
+from .result import LocationResult
+from .summary import SummaryConfig, confidence_ellipsoid, horizontal_ellipse, kde_map
 from .svgd import SVGDConfig, run_svgd
 
 __all__ = ["SearchConfig", "LocationFailure", "ReadyEvent", "locate_events", "locate_ready",
            "screen_events", "search_box"]
 
 logger = logging.getLogger(__name__)
-
-#: A particle within this much log-probability of the best one samples the posterior.
-_PLACED_LOG_PROB = 10.6
-
 
 @dataclass(frozen=True, kw_only=True)
 class SearchConfig:
@@ -170,18 +166,24 @@ class _PaddedPicks:
         event of the batch has a pick of that phase.
     arrival_s, pick_sigma_s, mask
         ``(n_events, n_slots)`` arrival times (s after each event's reference), pick standard
-        deviations (s) and real-pick flags, in the slot layout.
+        deviations (s) and flags of real picks that enter the likelihood, in the slot layout.
+    error_fraction, error_min_s, error_max_s
+        ``(1, n_slots)`` terms of each slot's phase error model (:class:`ErrorModel`).
     """
 
     receivers_xyz_km: tuple[torch.Tensor | None, ...]
     arrival_s: torch.Tensor
     pick_sigma_s: torch.Tensor
     mask: torch.Tensor
+    error_fraction: torch.Tensor
+    error_min_s: torch.Tensor
+    error_max_s: torch.Tensor
 
 
-def _pad_by_phase(batch: Sequence[Observations], n_phases: int, dtype: torch.dtype,
-                  device: torch.device) -> _PaddedPicks:
+def _pad_by_phase(batch: Sequence[Observations], error_models: Sequence[ErrorModel],
+                  dtype: torch.dtype, device: torch.device) -> _PaddedPicks:
     """Pad the picks of a batch phase by phase (see :class:`_PaddedPicks`)."""
+    n_phases = len(error_models)
     n_events = len(batch)
     phase_picks = [[np.flatnonzero(o.phase_idx == k) for k in range(n_phases)] for o in batch]
     widths = [max(len(picks[k]) for picks in phase_picks) for k in range(n_phases)]
@@ -195,16 +197,22 @@ def _pad_by_phase(batch: Sequence[Observations], n_phases: int, dtype: torch.dty
         for k, idx in enumerate(picks):
             span = starts[k] + np.arange(len(idx))
             arrival[i, span], sigma[i, span] = obs.arrival_s[idx], obs.sigma_s[idx]
-            mask[i, span] = True
+            mask[i, span] = obs.used[idx]
             receivers[k][i, :len(idx)] = obs.station_xyz_km[idx]
             receivers[k][i, len(idx):] = obs.station_xyz_km[0]  # padding on a real station
 
     def tensor(a: np.ndarray, dt: torch.dtype = dtype) -> torch.Tensor:
         return torch.as_tensor(a, dtype=dt, device=device)
 
+    def per_slot(name: str) -> torch.Tensor:
+        values = [getattr(m, name) for m, w in zip(error_models, widths) for _ in range(w)]
+        return tensor(np.asarray(values, dtype=float).reshape(1, n_slots))
+
     return _PaddedPicks(
         receivers_xyz_km=tuple(tensor(r) if w else None for r, w in zip(receivers, widths)),
-        arrival_s=tensor(arrival), pick_sigma_s=tensor(sigma), mask=tensor(mask, torch.bool))
+        arrival_s=tensor(arrival), pick_sigma_s=tensor(sigma), mask=tensor(mask, torch.bool),
+        error_fraction=per_slot("fraction"), error_min_s=per_slot("min_s"),
+        error_max_s=per_slot("max_s"))
 
 
 def _travel_time_dtype(models: Sequence, particle_dtype: torch.dtype) -> torch.dtype:
@@ -281,9 +289,9 @@ def screen_events(observations: Sequence[Observations], models: Sequence,
     failures: dict[int, LocationFailure] = {}
     for i, obs in enumerate(observations):
         try:
-            if obs.n_picks < search.min_picks:
+            if obs.n_used < search.min_picks:
                 raise InsufficientPicksError(
-                    f"event {obs.event_id}: {obs.n_picks} usable picks, at least "
+                    f"event {obs.event_id}: {obs.n_used} usable picks, at least "
                     f"{search.min_picks} needed")
             ready.append(ReadyEvent(i, obs, *search_box(obs, models, search)))
         except HypoSVIError as exc:
@@ -378,7 +386,8 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
                             device=device)[:, None, :]
     upper = torch.as_tensor(np.stack([c.upper_km for c in chunk]), dtype=dtype,
                             device=device)[:, None, :]
-    picks = _pad_by_phase(batch, len(models), dtype, device)
+    error_models = likelihood.phase_error_models(len(models))
+    picks = _pad_by_phase(batch, error_models, dtype, device)
     n_draw = svgd.n_particles * max(1, search.init_candidates)
     init = []
     for obs in batch:
@@ -390,11 +399,16 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
     arrival_b, mask_b = picks.arrival_s[:, None, :], picks.mask[:, None, :]
     sigma_pick_b = picks.pick_sigma_s[:, None, :]
 
-    def log_prob(x, fraction_done: float = 1.0):
-        t = _travel_times(models, x, picks)
-        sig = pick_sigma(t, sigma_pick_b, likelihood.error_model)
+    def sigma_of(t, fraction_done: float = 1.0):
+        sig = pick_sigma_per_pick(t, sigma_pick_b, picks.error_fraction, picks.error_min_s,
+                                  picks.error_max_s)
         if fraction_done < search.anneal_fraction:
             sig = sig * search.error_inflation(fraction_done)
+        return sig
+
+    def log_prob(x, fraction_done: float = 1.0):
+        t = _travel_times(models, x, picks)
+        sig = sigma_of(t, fraction_done)
         if likelihood.kind == "edt":
             return edt_log_likelihood(arrival_b, t, sig, mask_b, likelihood.power,
                                       pair_dtype=pair_dtype)
@@ -412,63 +426,102 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
                                progress_aware=search.anneal_factor > 1)
     with torch.no_grad():  # the prior is uniform in the box: the likelihood ranks the modes
         final_log_prob = log_prob(particles).double().cpu().numpy()
+        # each particle's best origin time (weighted mean of its residuals) and that
+        # estimate's variance given the particle's position
+        t = _travel_times(models, particles, picks)
+        weight = mask_b / sigma_of(t).square()
+        total = weight.sum(-1).clamp_min(1e-30)
+        t0 = ((arrival_b - t) * weight).sum(-1) / total
+        t0, t0_var = t0.double().cpu().numpy(), (1.0 / total).double().cpu().numpy()
     out = []
     for b, obs in enumerate(batch):
-        out.append(_summarise(obs, particles[b].cpu().numpy(), final_log_prob[b], models,
-                              likelihood, summary, info, device, dtype))
+        out.append(_summarise(obs, particles[b].cpu().numpy(), final_log_prob[b], t0[b],
+                              t0_var[b], models, error_models, likelihood, summary, info,
+                              (chunk[b].lower_km, chunk[b].upper_km), device, dtype))
     return out
 
 
-def _summarise(obs, particles, log_prob, models, likelihood, summary, info, device, dtype):
-    labels = cluster_labels(particles, summary)
-    in_cluster = dominant_cluster(particles, summary, log_prob, labels=labels)
-    clustered = float(np.mean(labels >= 0))
-    # particles that sample the posterior sit within a few units of log-probability of its
-    # peak (a 3D Gaussian: 99.99 % within chi2_3 / 2 < 10.6); particles stuck on a ridge of
-    # the likelihood lie far below. Unlike DBSCAN's fixed eps, this does not depend on the
-    # width of the posterior.
-    placed_mask = log_prob >= np.max(log_prob) - _PLACED_LOG_PROB
-    placed = float(placed_mask.mean())
-    quality = None
-    if placed < summary.min_placed_fraction:
-        quality = (f"particles did not gather: {placed:.0%} of them reach the posterior's "
-                   f"main mode (at least {summary.min_placed_fraction:.0%} expected)")
-        logger.warning("event %s: %s", obs.event_id, quality)
-    if in_cluster.sum() <= 3:
-        # no DBSCAN cluster: a posterior wider than its eps (or too few particles to tell);
-        # summarise the particles that sample it
-        in_cluster = placed_mask if placed_mask.sum() > 3 else np.ones(len(particles), bool)
-    fraction = float(in_cluster.mean())
-    cluster = particles[in_cluster]
-    hypo, bandwidth = kde_map(cluster)
-    cov = np.cov(cluster.T)
+def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_models,
+               likelihood, summary, info, box, device, dtype):
+    post = summarise_posterior(particles, log_prob, min_samples=summary.cluster_min_samples,
+                               eps_km=summary.cluster_eps_km)
+    notes = []
+    if post.placed_fraction < summary.min_placed_fraction:
+        notes.append(f"particles did not gather: {post.placed_fraction:.0%} of them reach the "
+                     f"posterior's main mode (at least {summary.min_placed_fraction:.0%} expected)")
+    hypo, cov = post.hypocentre_km, post.covariance_km2
     tt, takeoff = _times_and_takeoff(models, hypo, obs, device, dtype)
-    per_pick_t0 = obs.arrival_s - tt
-    t0 = float(np.median(per_pick_t0))
-    mad = float(np.median(np.abs(per_pick_t0 - t0)))
+    sigma = _total_sigma(tt, obs, error_models)
+    used = obs.used
+    weight = used / sigma**2
+    # origin time at the hypocentre: weighted mean residual of the used picks (the Gaussian
+    # estimate given the position); its variance adds the spread over the posterior's particles
+    t0 = float(np.sum(weight * (obs.arrival_s - tt)) / np.sum(weight))
+    placed = post.placed_mask
+    spread = np.mean((t0_particles[placed] - t0) ** 2) if placed.any() else 0.0
+    t0_sigma = float(np.sqrt(spread + np.mean(t0_var[placed] if placed.any() else t0_var)))
     residual = obs.arrival_s - (t0 + tt)
+    n_used = int(used.sum())
+    normalised_rms = float(np.sqrt(np.mean((residual[used] / sigma[used]) ** 2)))
     level = summary.confidence_level
     if not np.all(np.isfinite(cov)):
         raise AssertionError("the summarised particles always number more than 3")
+    notes += _checks(hypo, post, box, normalised_rms, obs, summary)
+    kde_mode, bandwidth = kde_map(particles[post.mode_mask])
     ellipsoid = confidence_ellipsoid(cov, level)
     horizontal = horizontal_ellipse(cov, level)
+    quality = "; ".join(notes)
+    if quality:
+        logger.warning("event %s: %s", obs.event_id, quality)
     return LocationResult(
         event_id=obs.event_id, hypocentre_xyz_km=hypo, covariance_km2=cov, origin_time_s=t0,
-        # 1.4826 MAD estimates a standard deviation for Gaussian scatter
-        origin_time_uncertainty_s=1.4826 * mad, ellipsoid=ellipsoid,
+        origin_time_uncertainty_s=t0_sigma, ellipsoid=ellipsoid,
         horizontal_uncertainty_km=horizontal, confidence_level=level, travel_time_s=tt,
-        residual_s=residual, weight=np.ones(obs.n_picks), takeoff_deg=takeoff,
-        particles_xyz_km=particles, cluster_mask=in_cluster,
+        residual_s=residual, weight=used.astype(float), takeoff_deg=takeoff,
+        particles_xyz_km=particles, cluster_mask=post.mode_mask, sigma_s=sigma,
+        map_xyz_km=post.best_particle_km, kde_mode_xyz_km=kde_mode,
         extra={"n_particles": int(len(particles)), "n_epochs": int(info["n_epochs"]),
-               "cluster_fraction": fraction, "clustered_fraction": clustered,
-               "placed_fraction": placed,
-               "n_clusters": int(labels.max()) + 1, "converged": quality is None,
-               "quality_note": quality or "",
+               "cluster_fraction": float(post.mode_mask.mean()),
+               "mode_share": post.mode_share, "n_modes": post.n_modes,
+               "cluster_eps_km": post.eps_km,
+               "placed_fraction": post.placed_fraction,
+               "converged": not quality, "quality_note": quality,
+               "normalised_rms": normalised_rms, "n_used_picks": n_used,
+               "hypocentre_estimator": "posterior mean of the dominant mode",
                "kde_bandwidth_km": bandwidth, "likelihood": likelihood.kind,
-               "edt_power": str(likelihood.power),
-               "error_model_fraction": likelihood.error_model.fraction,
-               "error_model_min_s": likelihood.error_model.min_s,
-               "error_model_max_s": likelihood.error_model.max_s})
+               "edt_power": str(likelihood.power)})
+
+
+def _total_sigma(tt: np.ndarray, obs: Observations,
+                 error_models: Sequence[ErrorModel]) -> np.ndarray:
+    """Total standard deviation of each pick at the hypocentre, s (eq. 13-14)."""
+    fraction, lo, hi = (np.array([getattr(error_models[k], name) for k in obs.phase_idx])
+                        for name in ("fraction", "min_s", "max_s"))
+    return np.sqrt(obs.sigma_s**2 + np.clip(fraction * tt, lo, hi) ** 2)
+
+
+def _checks(hypo: np.ndarray, post, box: tuple[np.ndarray, np.ndarray], normalised_rms: float,
+            obs: Observations, summary: SummaryConfig) -> list[str]:
+    """Reasons to distrust a location (an empty list when it passes every check)."""
+    notes = []
+    if normalised_rms > summary.max_normalised_rms:
+        notes.append(f"residuals {normalised_rms:.1f} times the pick errors (RMS of "
+                     f"residual / sigma; at most {summary.max_normalised_rms:g} expected): the "
+                     "picks are not explained by one source in this model")
+    lower, upper = box
+    span = np.asarray(upper) - np.asarray(lower)
+    wall = np.minimum(hypo - lower, upper - hypo) < 0.01 * span
+    if wall.any():
+        names = [n for n, w in zip(("east-west", "north-south", "depth"), wall) if w]
+        notes.append(f"solution on the search box's {' and '.join(names)} limit "
+                     f"(box {lower.round(1).tolist()} .. {upper.round(1).tolist()} km)")
+    surface = float(np.min(obs.station_xyz_km[:, 2]))
+    if hypo[2] < surface - 0.5:
+        notes.append(f"solution {-hypo[2]:.1f} km above sea level, above the highest "
+                     f"station ({-surface:.1f} km)")
+    if obs.n_stations < 3:
+        notes.append(f"{obs.n_stations} stations cannot resolve a hypocentre")
+    return notes
 
 
 def _times_and_takeoff(models, hypo, obs, device, dtype) -> tuple[np.ndarray, np.ndarray]:

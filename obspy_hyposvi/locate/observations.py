@@ -42,6 +42,9 @@ class Observations:
         The phase names as picked (``Pg``, ``Sn``...), kept for the arrivals written.
     reference_time
         Opaque reference time (an ObsPy ``UTCDateTime`` in practice); not used in compute.
+    used
+        ``(n_picks,)`` False for picks kept in the event but left out of the likelihood
+        (outliers, say); they still get a predicted time and a residual. Default: all used.
     """
 
     event_id: str
@@ -53,6 +56,7 @@ class Observations:
     station_ids: list[str] = field(default_factory=list)
     phase_hints: list[str] = field(default_factory=list)
     reference_time: Any = None
+    used: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         xyz = np.asarray(self.station_xyz_km, dtype=np.float64).reshape(-1, 3)
@@ -61,6 +65,8 @@ class Observations:
         object.__setattr__(self, "phase_idx", np.asarray(self.phase_idx, dtype=np.int64).reshape(n))
         object.__setattr__(self, "arrival_s", np.asarray(self.arrival_s, dtype=np.float64).reshape(n))
         object.__setattr__(self, "sigma_s", np.asarray(self.sigma_s, dtype=np.float64).reshape(n))
+        used = np.ones(n, bool) if self.used is None else np.asarray(self.used, dtype=bool)
+        object.__setattr__(self, "used", used.reshape(n))
         for name in ("pick_ids", "station_ids", "phase_hints"):
             values = list(getattr(self, name))
             if values and len(values) != n:
@@ -71,6 +77,11 @@ class Observations:
     def n_picks(self) -> int:
         """Number of picks."""
         return int(self.arrival_s.size)
+
+    @property
+    def n_used(self) -> int:
+        """Number of picks that enter the likelihood."""
+        return int(np.count_nonzero(self.used))
 
     @property
     def n_stations(self) -> int:

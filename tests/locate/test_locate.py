@@ -58,7 +58,9 @@ EVENTS = [_event("a", [2.0, -3.0, 8.0], 9, 2, 0),
 
 
 def test_each_phase_model_sees_only_its_picks():
-    picks = _pad_by_phase(EVENTS, 2, torch.float64, torch.device("cpu"))
+    from obspy_hyposvi.locate.likelihood import ErrorModel
+
+    picks = _pad_by_phase(EVENTS, (ErrorModel(),) * 2, torch.float64, torch.device("cpu"))
     assert picks.mask.sum(1).tolist() == [e.n_picks for e in EVENTS]
     sources = torch.tensor([[2.0, -3.0, 8.0], [-5.0, 4.0, 15.0], [0.0, 0.0, 4.0]],
                            dtype=torch.float64)[:, None, :]
@@ -129,24 +131,29 @@ def test_error_inflation_schedule_and_checks():
 
 def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
     """Converged means most particles sit within 10.6 of the best log-posterior (_summarise):
-    a wide posterior without any 0.8 km DBSCAN cluster is summarised by its particles, while
-    particles stranded far below the peak are flagged."""
+    a wide posterior is summarised by all its particles, while particles stranded far below
+    the peak are flagged."""
     from obspy_hyposvi.locate.locate import _summarise
-    from obspy_hyposvi.locate.likelihood import LikelihoodConfig
+    from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
     from obspy_hyposvi.locate.summary import SummaryConfig
 
     rng = np.random.default_rng(0)
     obs = EVENTS[0]
     info = {"n_epochs": 1}
+    box = (np.array([-60.0, -60.0, -3.0]), np.array([60.0, 60.0, 60.0]))
+    # the event's picks are exact: with 0.05 s errors, normalised residuals are ~0
+    models = (ErrorModel(fraction=0.0, min_s=0.0, max_s=0.0),) * 2
 
     def summarise(particles, log_prob):
-        return _summarise(obs, particles, log_prob, MODELS, LikelihoodConfig(), SummaryConfig(),
-                          info, "cpu", torch.float64)
+        n = len(particles)
+        return _summarise(obs, particles, log_prob, np.zeros(n), np.full(n, 1e-4), MODELS,
+                          models, LikelihoodConfig(), SummaryConfig(), info, box, "cpu",
+                          torch.float64)
 
     # wide posterior: 150 particles spread ~10 km, all within 3 of the peak
     wide = np.array([2.0, -3.0, 8.0]) + rng.normal(0.0, 10.0, (150, 3))
     res = summarise(wide, -rng.uniform(0.0, 3.0, 150))
-    assert res.extra["converged"] and res.extra["placed_fraction"] == 1.0
+    assert res.extra["placed_fraction"] == 1.0 and res.extra["n_modes"] == 1
     assert np.sqrt(np.diag(res.covariance_km2)).min() > 7.0  # the posterior's width, not 0.8 km
     # 20 particles at the mode, 130 stranded on ridges 40 units below
     stuck = np.vstack([np.array([2.0, -3.0, 8.0]) + rng.normal(0, 0.1, (20, 3)),
@@ -154,3 +161,8 @@ def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
     res = summarise(stuck, np.r_[-rng.uniform(0, 2, 20), -40.0 - rng.uniform(0, 20, 130)])
     assert not res.extra["converged"] and "did not gather" in res.extra["quality_note"]
     assert res.extra["placed_fraction"] == pytest.approx(20 / 150)
+    assert res.extra["converged"] is False
+    # a solution far above the highest station is rejected as such
+    above = np.array([2.0, -3.0, -2.9]) + rng.normal(0, 0.01, (150, 3))
+    res = summarise(above, -rng.uniform(0.0, 1.0, 150))
+    assert "above the highest station" in res.extra["quality_note"]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from obspy_hyposvi.locate.summary import (SummaryConfig, confidence_ellipsoid, dominant_cluster,
-                                          ellipsoid_axes, horizontal_ellipse, kde_map, sigma_scale)
+from obspy_hyposvi.locate.summary import (confidence_ellipsoid, ellipsoid_axes, horizontal_ellipse,
+                                          kde_map, sigma_scale)
 
 ANGLE_TOL = 1e-6  # round trip of exact arithmetic
 
@@ -44,28 +44,9 @@ def test_horizontal_ellipse_of_north_elongated_cov():
     assert az == pytest.approx(0.0, abs=1e-6) or az == pytest.approx(180.0, abs=1e-6)
 
 
-def test_dominant_cluster_and_kde_peak():
+def test_kde_peak():
     rng = np.random.default_rng(0)
-    main = rng.normal([10, 10, 5], 0.3, (120, 3))
-    other = rng.normal([40, 0, 20], 0.3, (30, 3))
-    pts = np.vstack([main, other])
-    mask = dominant_cluster(pts, SummaryConfig())
-    assert mask[:120].all() and not mask[120:].any()
-    peak, bw = kde_map(pts[mask])
+    pts = rng.normal([10, 10, 5], 0.3, (120, 3))
+    peak, bw = kde_map(pts)
     np.testing.assert_allclose(peak, [10, 10, 5], atol=0.2)
     assert bw > 0
-
-
-def test_dominant_cluster_follows_the_most_probable_mode_not_a_wall_pile():
-    """Particles held on a wall of the box pile up into the densest, largest cluster; with
-    log-probabilities the summary keeps the main mode instead."""
-    rng = np.random.default_rng(4)
-    wall = np.column_stack([rng.normal(0, 0.2, 90), rng.normal(0, 0.2, 90), np.full(90, -3.0)])
-    mode = rng.normal([0.0, 0.0, 3.4], 0.3, size=(60, 3))
-    particles = np.vstack([wall, mode])
-    log_prob = np.concatenate([np.full(90, 146.2), 148.8 - 0.5 * ((mode[:, 2] - 3.4) / 0.3) ** 2])
-    cfg = SummaryConfig()
-    by_count = dominant_cluster(particles, cfg)
-    assert by_count[:90].all() and not by_count[90:].any()
-    by_mode = dominant_cluster(particles, cfg, log_prob)
-    assert not by_mode[:90].any() and by_mode[90:].mean() > 0.9
