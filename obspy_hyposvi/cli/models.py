@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 __all__ = ["add_parser", "run"]
 
@@ -31,11 +32,22 @@ def _domain(entry: dict) -> str:
     return ", ".join(parts) or "?"
 
 
+def _readable(entries: list[dict]) -> list[dict]:
+    """The entries whose checkpoint could be read; one warning on stderr for each other one.
+
+    A damaged file in a model folder must not hide the good ones, nor break the listing.
+    """
+    for e in entries:
+        if "error" in e:
+            print(f"hyposvi models: warning: skipped: {e['error']}", file=sys.stderr)
+    return [e for e in entries if "error" not in e]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Print one line per checkpoint (or JSON)."""
+    """Print one line per readable checkpoint (or JSON); warn about the others on stderr."""
     from ..eikonet.model import bundled_model_dir, list_models, user_model_dir
 
-    entries = list_models()
+    entries = _readable(list_models())
     if args.json:
         print(json.dumps(entries, indent=2))
         return 0
@@ -47,9 +59,6 @@ def run(args: argparse.Namespace) -> int:
     print(header)
     print("-" * len(header))
     for e in entries:
-        if "error" in e:
-            print(f"{e['name']:<16} {e['phase']:<5} {e['source']:<8} unreadable: {e['error']}")
-            continue
         val = e.get("validation") or {}
         med = val.get("median_abs_dt_s")
         p99 = val.get("p99_abs_dt_s")

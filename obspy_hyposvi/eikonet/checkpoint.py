@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import pickle
 from pathlib import Path
 
 import torch
@@ -94,8 +95,8 @@ def load_checkpoint(path: str | os.PathLike, package_version: str | None = None)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupted or foreign files
-        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(exc)}); copy "
-                              "it again or re-train it") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_load_failure(exc)}); "
+                              "copy it again or re-train it") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an obspy_hyposvi EikoNet checkpoint (format "
                               f"{payload.get('format') if isinstance(payload, dict) else type(payload).__name__!r})")
@@ -114,6 +115,18 @@ def load_checkpoint(path: str | os.PathLike, package_version: str | None = None)
         raise CheckpointError(f"{path}: checkpoint has no state_dict")
     _check_finite(path, payload["state_dict"])
     return {"metadata": meta, "state_dict": payload["state_dict"]}
+
+
+def _load_failure(exc: BaseException) -> str:
+    """Why ``torch.load`` failed, in a few words.
+
+    torch's own message for a file that ``weights_only`` refuses advises loading it with
+    ``weights_only=False``, which would run whatever code the file holds: not repeated here.
+    """
+    if isinstance(exc, pickle.UnpicklingError) or "Weights only load failed" in str(exc):
+        return (f"{type(exc).__name__}: not a torch file of tensors only (damaged, or foreign "
+                "content refused without being run)")
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:
