@@ -204,7 +204,7 @@ def read_catalog(path: str | Path, format: str | None = None) -> Catalog:
     ...
     obspy_hyposvi.errors.InputError: cannot read catalogue /nonexistent/picks.xml: file not found
     """
-    return _read(obspy.read_events, "catalogue", path, format)
+    return _read(obspy.read_events, "catalogue", path, format, "--input-format")
 
 
 def read_inventory(path: str | Path, format: str | None = None) -> Inventory:
@@ -228,21 +228,67 @@ def read_inventory(path: str | Path, format: str | None = None) -> Inventory:
     ...
     obspy_hyposvi.errors.InputError: cannot read inventory /nonexistent/stations.xml: file not found
     """
-    return _read(obspy.read_inventory, "inventory", path, format)
+    try:
+        return _read(obspy.read_inventory, "inventory", path, format, "--inventory-format")
+    except InputError as exc:
+        # ObsPy refuses a station without coordinates with a bare TypeError about None
+        missing = _stations_without_coordinates(path)
+        if not missing:
+            raise
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"cannot read inventory {path}: {missing[0]}{more} has no latitude or "
+                         "longitude; add the coordinates to the file") from exc
 
 
-def _read(reader, what: str, path: str | Path, format: str | None):
+def _stations_without_coordinates(path: str | Path) -> list[str]:
+    """Stations and channels of a StationXML file that lack a latitude or longitude (``[]``
+    when the file is not XML)."""
+    from lxml import etree
+
+    try:
+        root = etree.parse(str(path)).getroot()
+    except Exception:  # not XML: nothing to say about coordinates
+        return []
+    out = []
+    for network in root.iter("{*}Network"):
+        for station in network.iter("{*}Station"):
+            code = f"{network.get('code')}.{station.get('code')}"
+            items = [(f"station {code}", station)] + [
+                (f"channel {code}.{ch.get('locationCode') or ''}.{ch.get('code')}", ch)
+                for ch in station.iter("{*}Channel")]
+            out += [name for name, element in items if not all(
+                (element.findtext(f"{{*}}{tag}") or "").strip()
+                for tag in ("Latitude", "Longitude"))]
+    return out
+
+
+def _read(reader, what: str, path: str | Path, format: str | None, option: str):
+    """``reader(path)`` with every failure as a one-line :class:`InputError`; ``option`` is
+    the command-line option that names the format, for the message."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"cannot read {what} {path}: file not found")
+    if _is_blank(path):
+        raise InputError(f"cannot read {what} {path}: the file is empty; check that it was "
+                         "written completely")
     kwargs = {} if format is None else {"format": format}
     try:
         return reader(str(path), **kwargs)
     except Exception as exc:  # ObsPy's readers raise anything from TypeError to lxml errors
-        raise InputError(
-            f"cannot read {what} {path}: {type(exc).__name__}: {exc}"
-            " (check the file and pass format= if ObsPy cannot guess it)"
-        ) from exc
+        detail = " ".join(str(exc).split())[:300]  # one line, whatever ObsPy said
+        hint = ("check the format name" if format is not None else
+                f"check the file, or name its format: format= in Python, {option} on the "
+                "command line")
+        raise InputError(f"cannot read {what} {path}: {type(exc).__name__}: {detail} ({hint})"
+                         ) from exc
+
+
+def _is_blank(path: Path) -> bool:
+    """Whether the file is empty or holds only white space (read only when it is small)."""
+    size = path.stat().st_size
+    if size > 4096:
+        return False
+    return not path.read_bytes().strip()
 
 
 def station_coordinates(
@@ -279,7 +325,8 @@ def station_coordinates(
     try:
         # exact NET.STA.LOC.CHA; ObsPy raises a bare Exception for no (or an ambiguous) match
         coords = inventory.get_coordinates(seed_id, time)
-        return _clean(coords), "channel"
+        if coords.get("latitude") is not None and coords.get("longitude") is not None:
+            return _clean(coords), "channel"
     except Exception:
         pass
     parts = seed_id.split(".")
@@ -438,6 +485,11 @@ def observations_from_event(
     config = PickConfig() if config is None else config
     event_id = str(event.resource_id)
     skipped: list[Skipped] = []
+    arrival_phases = _arrival_phases(event)
+
+    def hint_of(pick: Pick) -> str:
+        # the pick's own phase hint, else the phase an origin's arrival gives it
+        return str(pick.phase_hint or arrival_phases.get(str(pick.resource_id)) or "").strip()
 
     def skip(pick: Pick, seed_id: str, reason: str,
              lonlat_deg: tuple[float, float] | None = None, look_up: bool = True) -> None:
@@ -445,8 +497,8 @@ def observations_from_event(
             # a pick left out still gets a distance and azimuth when its station is known
             lonlat_deg = _sensor_lonlat(inventory, seed_id, (_finite_time(pick), median_time))
         lon, lat = lonlat_deg if lonlat_deg is not None else (None, None)
-        skipped.append(Skipped(str(pick.resource_id), seed_id, reason,
-                               str(pick.phase_hint or "").strip(), event_id, lon, lat))
+        skipped.append(Skipped(str(pick.resource_id), seed_id, reason, hint_of(pick),
+                               event_id, lon, lat))
         logger.info("event %s: pick %s (%s) left out: %s", event_id, pick.resource_id,
                     seed_id or "no station", reason)
 
@@ -462,10 +514,11 @@ def observations_from_event(
         warned_stations = set()
     for index, pick in enumerate(event.picks):
         seed_id = _seed_id(pick)
-        phase = config.phase_model(pick.phase_hint)
+        hint = hint_of(pick)
+        phase = config.phase_model(hint)
         if phase is None:
-            reason = ("no phase hint" if not pick.phase_hint
-                      else f"phase hint {pick.phase_hint!r} is not a P or S phase")
+            reason = ("no phase hint (and no arrival of an origin gives its phase)" if not hint
+                      else f"phase hint {hint!r} is not a P or S phase")
             skip(pick, seed_id, reason)
             continue
         if config.skip_rejected and pick.evaluation_status == "rejected":
@@ -486,8 +539,7 @@ def observations_from_event(
             continue
         found = station_coordinates(inventory, seed_id, time)
         if found is None:
-            skip(pick, seed_id, f"station {_station_id(seed_id)} not in the inventory at {time}",
-                 look_up=False)
+            skip(pick, seed_id, _station_problem(inventory, seed_id, time)[1], look_up=False)
             continue
         coords, source = found
         station = _station_id(seed_id)
@@ -537,10 +589,76 @@ def observations_from_event(
         sigma_s=np.array(sigma_s, dtype=np.float64),
         pick_ids=[str(c.pick.resource_id) for c in kept],
         station_ids=[_station_id(c.seed_id) for c in kept],
-        phase_hints=[str(c.pick.phase_hint).strip() for c in kept],
+        phase_hints=[hint_of(c.pick) for c in kept],
         reference_time=reference,
     )
     return observations, skipped
+
+
+def _arrival_phases(event: Event) -> dict[str, str]:
+    """``{pick id: phase}`` from the arrivals of the event's origins, the preferred one first.
+
+    Some catalogues state the phase only on the arrival that uses a pick, not on the pick.
+    """
+    preferred = event.preferred_origin_id
+    origins = sorted(event.origins, key=lambda o: preferred is None or o.resource_id != preferred)
+    phases: dict[str, str] = {}
+    for origin in origins:
+        for arrival in origin.arrivals:
+            if arrival.pick_id is not None and arrival.phase:
+                phases.setdefault(str(arrival.pick_id), str(arrival.phase).strip())
+    return phases
+
+
+def _epochs(station) -> str:
+    """``2010-01-01..2015-06-30`` (open ends as ``..``) of a station epoch."""
+    start = str(station.start_date)[:10] if station.start_date is not None else ""
+    end = str(station.end_date)[:10] if station.end_date is not None else ""
+    return f"{start}..{end}"
+
+
+def _station_problem(inventory: Inventory, seed_id: str,
+                     time: UTCDateTime | None) -> tuple[str, str]:
+    """Why :func:`station_coordinates` placed no sensor: ``(kind, reason)``.
+
+    ``kind`` is ``"absent"`` (no such NET.STA), ``"inactive"`` (no epoch covers ``time``) or
+    ``"no coordinates"``; ``reason`` names the station and the fix.
+    """
+    station_id = _station_id(seed_id)
+    net, _, sta = station_id.partition(".")
+    epochs = [(network, station) for network in inventory if network.code == net
+              for station in network if station.code == sta]
+    if not epochs:
+        return "absent", (f"station {station_id} not in the inventory (check the pick's network "
+                          "and station codes)")
+    if not any(n.is_active(time=time) and s.is_active(time=time) for n, s in epochs):
+        spans = ", ".join(_epochs(s) for _, s in epochs)
+        return "inactive", (f"station {station_id} is in the inventory but not operating at "
+                            f"{time} (epochs {spans}; check the pick time or the station's "
+                            "start and end dates)")
+    return "no coordinates", (f"station {station_id} has no latitude or longitude in the "
+                              f"inventory at {time}; add its coordinates")
+
+
+def _unplaced_stations(events: list[Event], inventory: Inventory) -> str:
+    """Why no picked station could be placed, by kind, with one example each."""
+    examples: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    seen: set[str] = set()
+    for event in events:
+        for pick in event.picks:
+            seed_id = _seed_id(pick)
+            station = _station_id(seed_id)
+            if not seed_id.strip(".") or station in seen:
+                continue
+            seen.add(station)
+            kind, reason = _station_problem(inventory, seed_id, _finite_time(pick))
+            counts[kind] = counts.get(kind, 0) + 1
+            examples.setdefault(kind, reason)
+    if not seen:
+        return "no pick names a station (waveform_id missing)"
+    return "; ".join(f"{counts[kind]} of {len(seen)} stations: {examples[kind]}"
+                     for kind in sorted(counts, key=counts.get, reverse=True))
 
 
 def _drop_duplicates(candidates: list[_Candidate], skip) -> list[_Candidate]:
@@ -621,9 +739,8 @@ def projection_for(catalog: Catalog | Event | Iterable[Event],
             if found is not None:
                 positions[station] = (found[0]["longitude"], found[0]["latitude"])
     if not positions:
-        raise InputError(
-            f"cannot choose a projection: none of the stations picked in {len(events)} events "
-            "is in the inventory (check network/station codes of the picks)"
-        )
+        raise InputError(f"cannot choose a projection: none of the stations picked in "
+                         f"{len(events)} events can be placed: "
+                         f"{_unplaced_stations(events, inventory)}")
     lon, lat = np.array(list(positions.values()), dtype=np.float64).T
     return Projection.for_points(lon, lat)

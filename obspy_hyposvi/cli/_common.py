@@ -47,6 +47,9 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
                        help="uncertainty of picks that state none, s (default 0.1)")
     group.add_argument("--confidence", type=float, default=None,
                        help="confidence level of the errors written, percent (default 68.27)")
+    group.add_argument("--force-models", action="store_true",
+                       help="use P and S models trained from different velocity models "
+                            "(refused otherwise)")
 
 
 def location_settings(args: argparse.Namespace) -> dict:
@@ -68,6 +71,7 @@ def location_settings(args: argparse.Namespace) -> dict:
     try:
         return {
             "device": args.device,
+            "force": args.force_models,
             "svgd": SVGDConfig(**given(n_particles=args.particles, n_epochs=args.epochs,
                                        seed=args.seed)),
             "likelihood": LikelihoodConfig(kind=args.likelihood, error_model=ErrorModel(

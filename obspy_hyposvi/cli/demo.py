@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -91,9 +92,11 @@ def run(args: argparse.Namespace) -> int:
     from ..bridge.picks import read_catalog, read_inventory
     from ..locator import Locator
     from ..plot import plot_catalog
+    from ..safe_write import check_output_folder, make_output_folder, write_atomically
 
     settings = location_settings(args)
     check_device(args.device)
+    check_output_folder(args.output, parents=True, option="-o")  # before any work
     set_threads(args.threads)
     folder = example_dir()
     catalog = read_catalog(folder / "picks.xml")
@@ -102,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     locator = Locator.from_model(args.model, **settings)
     with event_progress(len(catalog), "locating") as progress:
         report = locator.run(catalog, inventory, progress=progress)
-    args.output.mkdir(parents=True, exist_ok=True)
+    make_output_folder(args.output, parents=True, option="-o")
     out_xml = args.output / "located.xml"
     write_catalog(report.catalog, out_xml, format="QUAKEML", validate=True)
     for line in report.summary_lines():
@@ -118,8 +121,9 @@ def run(args: argparse.Namespace) -> int:
               f"{np.mean([abs(e['origin_time_s']) for e in errors]):>9.3f}")
     by_id = {e["event_id"]: e["truth_xyz_km"] for e in errors}
     truth_xyz = np.array([by_id.get(str(r.event_id), np.full(3, np.nan)) for r in report.results])
-    figure = plot_catalog(report.results, report.observations, report.projection,
-                          args.output / "located.png", truth_xyz_km=truth_xyz,
-                          title="hyposvi demo: bundled synthetic catalogue (stars: truth)")
+    figure = args.output / "located.png"
+    write_atomically(figure, partial(
+        plot_catalog, report.results, report.observations, report.projection,
+        truth_xyz_km=truth_xyz, title="hyposvi demo: bundled synthetic catalogue (stars: truth)"))
     print(f"written: {out_xml}, {figure}")
     return 0

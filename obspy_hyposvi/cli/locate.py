@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,25 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("picks", type=Path, metavar="PICKS", help="event file with picks")
     parser.add_argument("--inventory", "-i", type=Path, required=True, metavar="INV",
                         help="station file (StationXML or any format ObsPy reads)")
+    parser.add_argument("--input-format", default=None, metavar="FORMAT",
+                        help="ObsPy format of PICKS (QUAKEML, SC3ML, NLLOC_OBS, ...; default: "
+                             "ObsPy guesses)")
+    parser.add_argument("--inventory-format", default=None, metavar="FORMAT",
+                        help="ObsPy format of INV (STATIONXML, SC3ML, STATIONTXT, ...; "
+                             "default: ObsPy guesses)")
     parser.add_argument("--model", "-m", default="socal-1d", metavar="NAME",
                         help="travel-time model: bundled/user name or path prefix of "
                              "NAME-P.pt/NAME-S.pt (default socal-1d)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                        help="output event file")
+                        help="output event file (written when complete: an existing file is "
+                             "replaced only then)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow OUT to be the PICKS or INV file itself (refused otherwise)")
     parser.add_argument("--format", type=str.upper, choices=("QUAKEML", "SC3ML", "SCML"),
                         default="QUAKEML", help="output format (default QUAKEML)")
     parser.add_argument("--plot", type=Path, metavar="DIR", default=None,
-                        help="write a figure per located event and one of the catalogue here")
+                        help="write a figure per located event and one of the catalogue in "
+                             "this folder (created if its parent exists)")
     add_location_options(parser)
     dask = parser.add_argument_group(
         "Dask (needs: pip install obspy_hyposvi[distributed]); same results as without")
@@ -122,9 +133,10 @@ def run(args: argparse.Namespace) -> int:
     use_dask = args.workers is not None or args.scheduler is not None
     if args.chunk_size is not None:
         _check_chunk_size(args.chunk_size, use_dask)
+    check_outputs(args)
     set_threads(args.threads)
-    catalog = read_catalog(args.picks)
-    inventory = read_inventory(args.inventory)
+    catalog = read_catalog(args.picks, format=args.input_format)
+    inventory = read_inventory(args.inventory, format=args.inventory_format)
     if use_dask:
         from ..distributed import run_distributed
 
@@ -148,18 +160,42 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output that cannot be written or would replace an input.
+
+    Raises
+    ------
+    OutputError
+        ``-o`` is in a missing or read-only folder, is a folder, or is PICKS or INV without
+        ``--overwrite``; ``--plot`` is a file, or its parent folder is missing.
+    """
+    from ..safe_write import check_output_file, check_output_folder
+
+    check_output_file(args.output, inputs=(args.picks, args.inventory),
+                      overwrite=args.overwrite, option="-o")
+    if args.plot is not None:
+        check_output_folder(args.plot, option="--plot")
+
+
 def write_figures(report, folder: Path, truth_xyz_km=None) -> list[Path]:
-    """One figure per located event (``NNN.png``, in catalogue order) and ``catalog.png``."""
+    """One figure per located event (``NNN.png``, in catalogue order) and ``catalog.png``.
+
+    ``folder`` is created if its parent exists; each figure is written whole or not at all.
+    """
     from ..locate.result import LocationResult
     from ..plot import plot_catalog, plot_event
+    from ..safe_write import make_output_folder, write_atomically
 
-    folder.mkdir(parents=True, exist_ok=True)
+    make_output_folder(folder, option="--plot")
     paths = []
     for k, (res, obs) in enumerate(zip(report.results, report.observations)):
         if isinstance(res, LocationResult):
             truth = None if truth_xyz_km is None else truth_xyz_km[k]
-            paths.append(plot_event(res, obs, report.projection, folder / f"{k + 1:03d}.png",
-                                    truth_xyz_km=truth))
-    paths.append(plot_catalog(report.results, report.observations, report.projection,
-                              folder / "catalog.png", truth_xyz_km=truth_xyz_km))
-    return paths
+            path = folder / f"{k + 1:03d}.png"
+            write_atomically(path, partial(plot_event, res, obs, report.projection,
+                                           truth_xyz_km=truth))
+            paths.append(path)
+    path = folder / "catalog.png"
+    write_atomically(path, partial(plot_catalog, report.results, report.observations,
+                                   report.projection, truth_xyz_km=truth_xyz_km))
+    return paths + [path]
