@@ -8,7 +8,7 @@ from typing import TextIO
 
 from ..errors import InputError
 
-__all__ = ["read_lines"]
+__all__ = ["read_head", "read_lines"]
 
 
 def read_lines(source: str | Path | TextIO, what: str) -> tuple[str, list[str]]:
@@ -50,3 +50,23 @@ def read_lines(source: str | Path | TextIO, what: str) -> tuple[str, list[str]]:
     if "\x00" in text:
         raise InputError(f"cannot read {what} {path}: binary file, not text")
     return str(path), text.splitlines()
+
+
+def read_head(path: str | Path, max_bytes: int = 65536) -> list[str] | None:
+    """The first lines of a file (at most ``max_bytes``; the last, maybe cut, line dropped
+    when the file is longer), for format detection; None when it cannot be read as text.
+
+    Examples
+    --------
+    >>> read_head("/nonexistent") is None
+    True
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError:
+        return None
+    if b"\x00" in data:
+        return None
+    lines = data[:max_bytes].decode("latin-1").splitlines()
+    return lines[:-1] if len(data) > max_bytes and len(lines) > 1 else lines

@@ -56,7 +56,7 @@ from obspy.core.event import (
 from obspy.io.nlloc.core import ONSETS
 
 from ..errors import InputError
-from ._text import read_lines
+from ._text import read_head, read_lines
 
 __all__ = ["DEFAULT_WEIGHT_SIGMA_S", "HYPOINVERSE_WEIGHTS", "is_hypoinverse",
            "read_hypoinverse"]
@@ -94,9 +94,8 @@ def is_hypoinverse(source: str | Path, max_lines: int = 20) -> bool:
     >>> is_hypoinverse("/nonexistent.arc")
     False
     """
-    try:
-        _, lines = read_lines(source, "HypoInverse file")
-    except InputError:
+    lines = read_head(source)
+    if lines is None:
         return False
     n_checked = n_station = 0
     for line in lines:
@@ -145,8 +144,10 @@ def read_hypoinverse(source: str | Path | TextIO,
     >>> import io
     >>> line = "RC01 AK HBHZ IPU0201811301729 3704" + " " * 7 + " 4150ES 2" + " " * 61 + "--"
     >>> event = read_hypoinverse(io.StringIO(line + "\\n\\n"))[0]
-    >>> [(p.waveform_id.id, p.phase_hint, str(p.time)) for p in event.picks]
-    [('AK.RC01..BHZ', 'P', '2018-11-30T17:29:37.040000Z'), ('AK.RC01..BHZ', 'S', '2018-11-30T17:29:41.500000Z')]
+    >>> for p in event.picks:
+    ...     print(p.waveform_id.id, p.phase_hint, p.time)
+    AK.RC01..BHZ P 2018-11-30T17:29:37.040000Z
+    AK.RC01..BHZ S 2018-11-30T17:29:41.500000Z
     >>> [round(p.time_errors.uncertainty, 3) for p in event.picks], event.picks[0].onset
     ([0.1, 0.141], 'impulsive')
     """

@@ -39,12 +39,18 @@ from pathlib import Path
 from typing import TextIO
 
 from obspy import Catalog, UTCDateTime
-from obspy.core.event import Comment, Event, Pick, QuantityError, ResourceIdentifier, \
-    WaveformStreamID
+from obspy.core.event import (
+    Comment,
+    Event,
+    Pick,
+    QuantityError,
+    ResourceIdentifier,
+    WaveformStreamID,
+)
 from obspy.io.nlloc.core import ONSETS, POLARITIES
 
 from ..errors import HypoSVIWarning, InputError
-from ._text import read_lines
+from ._text import read_head, read_lines
 
 __all__ = ["is_nlloc_obs", "read_nlloc_obs"]
 
@@ -74,9 +80,8 @@ def is_nlloc_obs(source: str | Path, max_lines: int = 20) -> bool:
     >>> is_nlloc_obs("/nonexistent.obs")
     False
     """
-    try:
-        _, lines = read_lines(source, "NLLOC_OBS file")
-    except InputError:
+    lines = read_head(source)
+    if lines is None:
         return False
     checked = 0
     for line in lines:

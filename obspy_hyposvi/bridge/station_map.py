@@ -72,7 +72,8 @@ def read_station_map(source: str | Path | TextIO) -> dict[str, str]:
     Examples
     --------
     >>> import io
-    >>> read_station_map(io.StringIO("# label  seed id\\nAK_RC01_--  AK.RC01.--.\\nRC2,XX.RC2.00.HHZ\\n"))
+    >>> text = "# label  seed id\\nAK_RC01_--  AK.RC01.--.\\nRC2,XX.RC2.00.HHZ\\n"
+    >>> read_station_map(io.StringIO(text))
     {'AK_RC01_--': 'AK.RC01..', 'RC2': 'XX.RC2.00.HHZ'}
     """
     name, lines = read_lines(source, "station map")

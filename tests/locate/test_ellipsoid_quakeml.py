@@ -60,7 +60,7 @@ def test_round_trip_against_independently_built_axes(seed):
     frame_ned = Rotation.random(random_state=seed).as_matrix()  # columns: axes (north, east, down)
     sigma_km = np.sort(rng.uniform(0.2, 4.0, 3))[::-1]  # major, intermediate, minor
     cov_ned = frame_ned @ np.diag(sigma_km**2) @ frame_ned.T
-    to_xyz = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]])  # (north, east, down) <-> (east, north, down)
+    to_xyz = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]])  # swaps north and east
     e = confidence_ellipsoid(to_xyz @ cov_ned @ to_xyz.T, 68.27)
     assert 0 <= e.major_plunge_deg <= 90 and 0 <= e.major_rotation_deg < 180
     x_axis, y_axis, z_axis = quakeml_axes(e.major_azimuth_deg, e.major_plunge_deg,
@@ -71,7 +71,8 @@ def test_round_trip_against_independently_built_axes(seed):
     assert angle_between_axes_deg(z_axis, frame_ned[:, 1]) < 1e-6
     k = sigma_scale(68.27, 3)
     lengths = np.array([e.semi_major_km, e.semi_minor_km, e.semi_intermediate_km]) / k
-    rebuilt = sum(length**2 * np.outer(v, v) for length, v in zip(lengths, (x_axis, y_axis, z_axis)))
+    rebuilt = sum(length**2 * np.outer(v, v)
+                  for length, v in zip(lengths, (x_axis, y_axis, z_axis)))
     np.testing.assert_allclose(rebuilt, cov_ned, atol=EXACT_TOL)
     # ellipsoid_axes keeps its contract: columns major, intermediate, minor, right-handed
     axes = ellipsoid_axes(e)
