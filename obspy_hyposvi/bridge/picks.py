@@ -34,6 +34,7 @@ from obspy.core.event import Event, Pick
 from ..errors import HypoSVIWarning, InputError, InsufficientPicksError
 from ..geo import Projection
 from ..locate.observations import PHASE_INDEX, Observations
+from .phase_formats import phase_file_reader
 
 __all__ = [
     "PickConfig",
@@ -183,13 +184,18 @@ def read_catalog(path: str | Path, format: str | None = None) -> Catalog:
     Parameters
     ----------
     path
-        QuakeML, SC3ML or any format :func:`obspy.read_events` knows.
+        QuakeML, SC3ML or any format :func:`obspy.read_events` knows; also NonLinLoc phase
+        files (``NLLOC_OBS``) and HypoInverse Y2000 archive/phase files (``HYPOINVERSE``),
+        read by :mod:`~obspy_hyposvi.bridge.phase_formats`.
     format
-        ObsPy format name; None lets ObsPy guess.
+        Format name; None detects ``NLLOC_OBS`` and ``HYPOINVERSE`` and lets ObsPy guess
+        any other.
 
     Returns
     -------
     obspy.Catalog
+        Station labels of phase files are kept as station codes: see
+        :func:`~obspy_hyposvi.bridge.station_map.resolve_station_codes`.
 
     Notes
     -----
@@ -204,6 +210,9 @@ def read_catalog(path: str | Path, format: str | None = None) -> Catalog:
     ...
     obspy_hyposvi.errors.InputError: cannot read catalogue /nonexistent/picks.xml: file not found
     """
+    phase_reader = phase_file_reader(path, format)
+    if phase_reader is not None:  # formats ObsPy does not read
+        return phase_reader(path)
     return _read(obspy.read_events, "catalogue", path, format, "--input-format")
 
 
