@@ -39,7 +39,7 @@ from obspy import Catalog, Inventory
 
 from .eikonet.pairing import model_sources
 from .locate.likelihood import LikelihoodConfig
-from .locate.locate import ReadyEvent, SearchConfig, locate_ready, screen_events
+from .locate.locate import ReadyEvent, SearchConfig, locate_ready
 from .locate.result import LocationResult
 from .locate.summary import SummaryConfig
 from .locate.svgd import SVGDConfig
@@ -222,23 +222,19 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
     locator = Locator.from_model(str(model), device=device, **settings)
     chunk_size = _check_chunk_size(chunk_size, locator.search)
     prepared = locator._prepare(catalog, inventory)
-    usable = prepared.usable
-    ready, screened = screen_events([prepared.observations[i] for i in usable], locator.models,
-                                    locator.search)
-    located: dict[int, Any] = {usable[j]: failure for j, failure in screened.items()}
-    n_done = len(prepared.failures) + len(screened)
+    n_done = len(prepared.failures)
     if progress is not None and n_done:
         progress(n_done)
-    if ready:
-        job = _Job(model=_model_key(model), device=device, svgd=locator.svgd,
-                   likelihood=locator.likelihood, summary=locator.summary,
-                   search=locator.search)
-        chunks = [ready[k:k + chunk_size] for k in range(0, len(ready), chunk_size)]
-        with _client_for(client, distributed) as active:
-            results = _run_chunks(active, distributed, job, chunks, n_done, progress)
-        for event, result in zip(ready, results):
-            located[usable[event.index]] = result
-    return locator._report(catalog, prepared, located)
+    with _client_for(client, distributed) as active:
+        def dask_pass(events: Sequence[ReadyEvent], svgd, likelihood) -> list[LocationResult]:
+            # one pass of the catalogue run: chunks of whole SVGD batches, one task each
+            job = _Job(model=_model_key(model), device=device, svgd=svgd,
+                       likelihood=likelihood, summary=locator.summary, search=locator.search)
+            chunks = [list(events[k:k + chunk_size]) for k in range(0, len(events), chunk_size)]
+            return _run_chunks(active, distributed, job, chunks, n_done, progress)
+
+        run = locator._locate(prepared, locate_pass=dask_pass)
+    return locator._report(catalog, prepared, run)
 
 
 def _run_chunks(client: Any, distributed, job: _Job, chunks: list[list[ReadyEvent]],

@@ -29,7 +29,13 @@ from .eikonet.pairing import check_model_pair, model_sources
 from .errors import HypoSVIError, InputError
 from .geo import Projection
 from .locate.likelihood import LikelihoodConfig
-from .locate.locate import LocationFailure, SearchConfig, locate_events
+from .locate.catalogue import (
+    CatalogueRun,
+    ErrorModelEstimate,
+    EstimationConfig,
+    locate_catalogue,
+)
+from .locate.locate import LocationFailure, SearchConfig
 from .locate.observations import Observations
 from .locate.result import LocationResult
 from .locate.summary import SummaryConfig
@@ -65,6 +71,9 @@ class LocateReport:
     observations: list
     projection: object
     skipped_picks: list = field(default_factory=list)
+    error_models: tuple[ErrorModelEstimate, ...] = ()
+    station_terms: dict = field(default_factory=dict)
+    n_passes: int = 0
 
     @property
     def n_located(self) -> int:
@@ -96,6 +105,11 @@ class LocateReport:
         arrival of the new origin, its reason in a comment).
         """
         lines = [f"{len(self.results)} events: {self.n_located} located, {self.n_failed} not located"]
+        if self.error_models:
+            lines.append(f"  error model ({self.n_passes} passes): "
+                         + "; ".join(e.describe() for e in self.error_models))
+        if self.station_terms:
+            lines.append(f"  station terms applied: {len(self.station_terms)} station-phases")
         by_event = self.skipped_by_event()
         for eid, reason in self.failures:
             lines.append(f"  not located: {eid}: {reason}")
@@ -104,6 +118,15 @@ class LocateReport:
         located = [r for r in self.results if isinstance(r, LocationResult)]
         lines += [f"  unconverged (origin rejected): {r.event_id}: {r.extra['quality_note']}"
                   for r in located if not r.extra.get("converged", True)]
+        outliers = [(r.event_id, len(r.pick_notes)) for r in located if r.pick_notes]
+        if outliers:
+            lines.append(f"  outlier picks left out: {sum(n for _, n in outliers)} in "
+                         f"{len(outliers)} events (weight-0 arrivals, residual in the comment)")
+            lines += [f"    {eid}: {n}" for eid, n in outliers]
+        multimodal = [r for r in located if r.extra.get("mode_share", 1.0) < 0.5]
+        lines += [f"  several modes: {r.event_id}: the main one holds "
+                  f"{r.extra['mode_share']:.0%} of the particles; the uncertainty covers all"
+                  for r in multimodal]
         located_ids = {r.event_id for r in located}
         n_in_located = sum(len(by_event.get(eid, [])) for eid in located_ids)
         if n_in_located:
@@ -148,8 +171,15 @@ class Locator:
         Travel-time models of the two phases.
     device
         Torch device for the particles.
-    svgd, likelihood, summary, search, picks
-        Settings (see each class).
+    svgd, likelihood, summary, search, picks, estimation
+        Settings (see each class). With the default ``likelihood`` the error model is
+        estimated from the catalogue (:mod:`~obspy_hyposvi.locate.catalogue`).
+    station_terms
+        ``{(station_id, phase): delay_s}`` subtracted from the arrival times (see
+        :func:`~obspy_hyposvi.bridge.station_terms.read_station_terms`).
+    estimate_station_terms
+        Estimate station terms from the catalogue (on top of ``station_terms``); the result's
+        :attr:`LocateReport.station_terms` holds them.
     force
         Accept P and S models trained from different velocity models (see
         :func:`~obspy_hyposvi.eikonet.pairing.check_model_pair`); refused by default.
@@ -165,11 +195,17 @@ class Locator:
                  device: str = "cpu", svgd: SVGDConfig = SVGDConfig(),
                  likelihood: LikelihoodConfig = LikelihoodConfig(),
                  summary: SummaryConfig = SummaryConfig(), search: SearchConfig = SearchConfig(),
-                 picks: PickConfig | None = None, force: bool = False) -> None:
+                 picks: PickConfig | None = None,
+                 estimation: EstimationConfig = EstimationConfig(),
+                 station_terms: dict | None = None, estimate_station_terms: bool = False,
+                 force: bool = False) -> None:
         check_model_pair(p_model, s_model, force=force)  # same velocity model, unless forced
         self.p_model, self.s_model = p_model, s_model
         self.device = device
         self.svgd, self.likelihood, self.summary, self.search = svgd, likelihood, summary, search
+        self.estimation = estimation
+        self.station_terms = dict(station_terms or {})
+        self.estimate_station_terms = estimate_station_terms
         self.picks = picks if picks is not None else PickConfig(min_picks=search.min_picks)
 
     @classmethod
@@ -212,11 +248,25 @@ class Locator:
             if progress is not None:
                 progress(n_early + done)
 
-        located = locate_events([prepared.observations[i] for i in prepared.usable],
+        return self._report(catalog, prepared, self._locate(prepared, _progress))
+
+    def _locate(self, prepared: _Prepared, progress: Callable[[int], None] | None = None,
+                locate_pass=None) -> CatalogueRun:
+        """The catalogue passes over the usable events (see :func:`locate_catalogue`)."""
+        from .locate.locate import locate_ready
+
+        if locate_pass is None:
+            def locate_pass(events, svgd, likelihood):
+                return locate_ready(events, self.models, svgd=svgd, likelihood=likelihood,
+                                    summary=self.summary, search=self.search,
+                                    device=self.device, progress=progress)
+        return locate_catalogue([prepared.observations[i] for i in prepared.usable],
                                 self.models, svgd=self.svgd, likelihood=self.likelihood,
-                                summary=self.summary, search=self.search, device=self.device,
-                                progress=_progress)
-        return self._report(catalog, prepared, dict(zip(prepared.usable, located)))
+                                summary=self.summary, search=self.search,
+                                estimation=self.estimation, station_terms=self.station_terms,
+                                estimate_station_terms_=self.estimate_station_terms,
+                                device=self.device, locate_pass=locate_pass,
+                                progress=lambda line: logger.info("%s", line))
 
     def _prepare(self, catalog: Catalog, inventory: Inventory) -> _Prepared:
         """Check the input, choose the projection, turn each event's picks into observations.
@@ -251,20 +301,22 @@ class Locator:
         return _Prepared(projection=projection, observations=observations, failures=failures,
                          skipped_per_event=skipped_per_event)
 
-    def _report(self, catalog: Catalog, prepared: _Prepared,
-                located: dict[int, LocationResult | LocationFailure]) -> LocateReport:
-        """The output catalogue and report from the results of the usable events.
+    def _report(self, catalog: Catalog, prepared: _Prepared, run: CatalogueRun) -> LocateReport:
+        """The output catalogue and report from the catalogue run over the usable events.
 
-        ``located`` maps the catalogue index of every event in ``prepared.usable`` to its
-        result; the input catalogue is only read.
+        ``run.results`` and ``run.observations`` follow ``prepared.usable``; the input
+        catalogue is only read.
         """
+        located = dict(zip(prepared.usable, run.results))
+        final_obs = dict(zip(prepared.usable, run.observations))
         results: list = [prepared.failures.get(i, located.get(i)) for i in range(len(catalog))]
         missing = [i for i, res in enumerate(results) if res is None]
         if missing:
             raise AssertionError(f"no result for the events at catalogue indices {missing}")
+        observations = [final_obs.get(i, obs) for i, obs in enumerate(prepared.observations)]
         out = Catalog(resource_id=catalog.resource_id, description=catalog.description,
                       comments=list(catalog.comments), creation_info=catalog.creation_info)
-        for event, res, obs, skipped in zip(catalog, results, prepared.observations,
+        for event, res, obs, skipped in zip(catalog, results, observations,
                                             prepared.skipped_per_event):
             if isinstance(res, LocationResult):
                 # skipped picks get weight-0 arrivals: every pick of the event is in the origin
@@ -274,10 +326,12 @@ class Locator:
                 out.append(add_origin(event, origin))
             else:
                 out.append(event.copy())
-        return LocateReport(catalog=out, results=results, observations=prepared.observations,
+        return LocateReport(catalog=out, results=results, observations=observations,
                             projection=prepared.projection,
                             skipped_picks=[s for per_event in prepared.skipped_per_event
-                                           for s in per_event])
+                                           for s in per_event],
+                            error_models=run.error_models, station_terms=run.station_terms,
+                            n_passes=run.n_passes)
 
     def locate(self, catalog: Catalog, inventory: Inventory, *,
                progress: Callable[[int], None] | None = None) -> Catalog:

@@ -279,6 +279,9 @@ def origin_from_result(
               "level; azimuths from geographic north"),
         creation_info=CreationInfo(author=_AGENCY, version=str(version)),
     ))
+    origin.comments.append(Comment(
+        text=_method_text(result, projection, version),
+        creation_info=CreationInfo(author=_AGENCY, version=str(version))))
     if not result.extra.get("converged", True):
         # STYLE.md: a run that fails its quality checks yields a rejected origin
         origin.evaluation_status = "rejected"
@@ -287,6 +290,29 @@ def origin_from_result(
             creation_info=CreationInfo(author=_AGENCY, version=str(version))))
     origin.extra = _extra(result, model_info, level, convergence_deg)
     return origin
+
+
+def _method_text(result: LocationResult, projection: Projection, version: str) -> str:
+    """How the hypocentre was estimated, with which error model, and the MAP beside it."""
+    extra = result.extra
+    text = (f"obspy_hyposvi {version}: hypocentre = "
+            f"{extra.get('hypocentre_estimator', 'posterior mean')}")
+    if "mode_share" in extra:
+        text += (f" ({extra['mode_share']:.0%} of the {extra.get('placed_fraction', 1):.0%} "
+                 "particles that sample the posterior")
+        text += f"; {extra['n_modes']} modes)" if extra.get("n_modes", 1) > 1 else ")"
+    if result.map_xyz_km is not None:
+        x, y, z = (float(v) for v in result.map_xyz_km)
+        lon, lat, _ = projection.to_lonlat(x, y, z)
+        text += (f"; most probable particle (MAP) at lat {float(lat):.5f}, lon {float(lon):.5f},"
+                 f" depth {z:.3f} km")
+    if extra.get("error_model"):
+        text += f"; travel-time error model {extra['error_model']}"
+    if extra.get("n_outliers"):
+        text += f"; {extra['n_outliers']} outlier picks left out (weight 0)"
+    if extra.get("n_station_terms"):
+        text += f"; station terms applied to {extra['n_station_terms']} picks"
+    return text
 
 
 def _distance_azimuth_deg(lon: float, lat: float, station_lon: float,
@@ -348,6 +374,9 @@ def _arrivals_and_quality(result: LocationResult, observations: Observations,
         )
         if observations.pick_ids:
             arrival.pick_id = ResourceIdentifier(observations.pick_ids[i])
+        if i in result.pick_notes:  # an outlier: kept, with its residual, but weight 0
+            arrival.comments.append(Comment(text=f"not used by {_AGENCY}: "
+                                                 f"{result.pick_notes[i]}"))
         arrivals.append(arrival)
     arrivals += [_skipped_arrival(record, lon, lat) for record in skipped]
 

@@ -339,7 +339,15 @@ def test_locator_writes_an_arrival_for_every_pick(event_with_picks, inventory):
     origin = report.catalog[0].preferred_origin()
     assert len(origin.arrivals) == len(event.picks)
     zero = {str(a.pick_id) for a in origin.arrivals if a.time_weight == 0.0}
-    assert zero == {s.pick_id for s in report.skipped_picks}
+    # weight 0: the skipped picks, and the picks the run took as outliers (2 epochs locate
+    # badly), each of those with its residual in a comment
+    result, obs = report.results[0], report.observations[0]
+    outliers = {obs.pick_ids[i] for i in result.pick_notes}
+    assert zero == {s.pick_id for s in report.skipped_picks} | outliers
+    for arrival in origin.arrivals:
+        if str(arrival.pick_id) in outliers:
+            assert arrival.time_residual is not None
+            assert "outlier: residual" in arrival.comments[0].text
 
 
 # ---------------------------------------------------------------------------------------------
