@@ -26,20 +26,36 @@ from ._common import (
 
 __all__ = ["add_parser", "run"]
 
+#: Default ``--station-rule`` (:data:`obspy_hyposvi.bridge.station_map.DEFAULT_RULE`; not
+#: imported, so that ``hyposvi --help`` does not load ObsPy).
+DEFAULT_RULE = "NET_STA_LOC"
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``locate`` subcommand."""
     parser = subparsers.add_parser(
         "locate", help="locate the events of a pick file",
-        description="Locate every event of PICKS (QuakeML, SC3ML or any format ObsPy reads) "
+        description="Locate every event of PICKS (QuakeML, SC3ML, NonLinLoc or HypoInverse "
+                    "phase files, or any format ObsPy reads) "
                     "and write a copy where each located event gains a preferred origin. "
                     "Events that cannot be located are kept unchanged and listed.")
     parser.add_argument("picks", type=Path, metavar="PICKS", help="event file with picks")
     parser.add_argument("--inventory", "-i", type=Path, required=True, metavar="INV",
                         help="station file (StationXML or any format ObsPy reads)")
     parser.add_argument("--input-format", default=None, metavar="FORMAT",
-                        help="ObsPy format of PICKS (QUAKEML, SC3ML, NLLOC_OBS, ...; default: "
-                             "ObsPy guesses)")
+                        help="format of PICKS: NLLOC_OBS (NonLinLoc phase file), HYPOINVERSE "
+                             "(Y2000 archive/phase file) or an ObsPy format (QUAKEML, SC3ML, "
+                             "...); default: NLLOC_OBS and HYPOINVERSE are detected, ObsPy "
+                             "guesses the others")
+    parser.add_argument("--station-map", type=Path, default=None, metavar="FILE",
+                        help="station labels of PICKS to SEED ids: one 'label NET.STA.LOC.CHA' "
+                             "per line (CHA may be empty: AK.RC01..)")
+    parser.add_argument("--station-rule", type=_station_rule, default=DEFAULT_RULE,
+                        metavar="RULE",
+                        help="how labels without a network code split into SEED codes, e.g. "
+                             f"NET_STA_LOC (default {DEFAULT_RULE}, NonLinLoc's labels) or "
+                             "STA.NET; NONE to split nothing. Bare station codes take the "
+                             "network of the inventory's only station of that code")
     parser.add_argument("--inventory-format", default=None, metavar="FORMAT",
                         help="ObsPy format of INV (STATIONXML, SC3ML, STATIONTXT, ...; "
                              "default: ObsPy guesses)")
@@ -126,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     """Locate, write, print the summary; 0 even when some events fail (they are reported)."""
     from ..bridge.origins import write_catalog
     from ..bridge.picks import read_catalog, read_inventory
+    from ..bridge.station_map import resolve_station_codes
     from ..locator import Locator
 
     settings = location_settings(args)
@@ -137,6 +154,9 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     catalog = read_catalog(args.picks, format=args.input_format)
     inventory = read_inventory(args.inventory, format=args.inventory_format)
+    # labels such as AK_RC01_-- (NonLinLoc) or bare station codes -> SEED ids of the inventory
+    catalog = resolve_station_codes(catalog, inventory, args.station_map, args.station_rule,
+                                    inplace=True)
     if use_dask:
         from ..distributed import run_distributed
 
@@ -158,6 +178,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"{report.n_failed} events not located; they are in {args.output} unchanged",
               file=sys.stderr)
     return 0
+
+
+def _station_rule(text: str) -> str | None:
+    """``--station-rule``: a split rule (checked now, not after reading), or None for NONE."""
+    from ..bridge.station_map import split_label
+
+    if text.upper() == "NONE":
+        return None
+    try:
+        split_label("", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def check_outputs(args: argparse.Namespace) -> None:
