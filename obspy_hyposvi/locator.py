@@ -74,6 +74,7 @@ class LocateReport:
     error_models: tuple[ErrorModelEstimate, ...] = ()
     station_terms: dict = field(default_factory=dict)
     n_passes: int = 0
+    station_term_counts: dict = field(default_factory=dict)
 
     @property
     def n_located(self) -> int:
@@ -331,7 +332,7 @@ class Locator:
                             skipped_picks=[s for per_event in prepared.skipped_per_event
                                            for s in per_event],
                             error_models=run.error_models, station_terms=run.station_terms,
-                            n_passes=run.n_passes)
+                            n_passes=run.n_passes, station_term_counts=run.station_term_counts)
 
     def locate(self, catalog: Catalog, inventory: Inventory, *,
                progress: Callable[[int], None] | None = None) -> Catalog:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 __all__ = ["UsageError", "add_location_options", "location_settings", "event_progress",
@@ -37,12 +38,24 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
                        help="SVGD epochs (default 175, the paper's)")
     group.add_argument("--likelihood", choices=("edt", "gaussian"), default="edt",
                        help="equal-differential-time (default) or Gaussian L2 likelihood")
+    group.add_argument("--error-model", choices=("auto", "fixed"), default=None,
+                       help="auto (default): the forward-model error of each phase is "
+                            "estimated from the catalogue's residuals, outliers left out; "
+                            "fixed: the --error-* values (the paper's 10 %% of T, 0.1-2.0 s "
+                            "where not given). Any --error-* value implies fixed")
     group.add_argument("--error-fraction", type=float, default=None,
-                       help="forward-model error as a fraction of the travel time (default 0.1)")
+                       help="fixed forward-model error as a fraction of the travel time "
+                            "(default 0.1)")
     group.add_argument("--error-min", type=float, default=None,
-                       help="lower bound of the forward-model error, s (default 0.1)")
+                       help="lower bound of the fixed forward-model error, s (default 0.1)")
     group.add_argument("--error-max", type=float, default=None,
-                       help="upper bound of the forward-model error, s (default 2.0)")
+                       help="upper bound of the fixed forward-model error, s (default 2.0)")
+    group.add_argument("--station-terms", type=Path, default=None, metavar="FILE",
+                       help="subtract these station terms (CSV: station,phase,delay_s) from "
+                            "the pick times")
+    group.add_argument("--estimate-station-terms", type=Path, default=None, metavar="OUT",
+                       help="estimate station terms from the catalogue (on top of "
+                            "--station-terms), locate with them, and write them to OUT (CSV)")
     group.add_argument("--pick-sigma", type=float, default=None,
                        help="uncertainty of picks that state none, s (default 0.1)")
     group.add_argument("--confidence", type=float, default=None,
@@ -61,7 +74,7 @@ def location_settings(args: argparse.Namespace) -> dict:
         A setting is out of range (the config classes' ``ValueError``, passed on).
     """
     from ..bridge.picks import PickConfig
-    from ..locate.likelihood import ErrorModel, LikelihoodConfig
+    from ..locate.likelihood import LikelihoodConfig
     from ..locate.summary import SummaryConfig
     from ..locate.svgd import SVGDConfig
 
@@ -74,14 +87,40 @@ def location_settings(args: argparse.Namespace) -> dict:
             "force": args.force_models,
             "svgd": SVGDConfig(**given(n_particles=args.particles, n_epochs=args.epochs,
                                        seed=args.seed)),
-            "likelihood": LikelihoodConfig(kind=args.likelihood, error_model=ErrorModel(
-                **given(fraction=args.error_fraction, min_s=args.error_min,
-                        max_s=args.error_max))),
+            "likelihood": LikelihoodConfig(kind=args.likelihood, error_model=_error_model(args)),
             "summary": SummaryConfig(**given(confidence_level=args.confidence)),
             "picks": PickConfig(**given(default_sigma_s=args.pick_sigma)),
+            **_station_term_settings(args),
         }
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _station_term_settings(args: argparse.Namespace) -> dict:
+    """Locator settings of ``--station-terms`` (read now: a bad file fails before any work)
+    and ``--estimate-station-terms``."""
+    from ..bridge.station_terms import read_station_terms
+
+    out = {}
+    if getattr(args, "station_terms", None) is not None:
+        out["station_terms"] = read_station_terms(args.station_terms)
+    if getattr(args, "estimate_station_terms", None) is not None:
+        out["estimate_station_terms"] = True
+    return out
+
+
+def _error_model(args: argparse.Namespace):
+    """``"auto"`` or the fixed :class:`ErrorModel` the arguments ask for."""
+    from ..locate.likelihood import ErrorModel
+
+    values = {k: v for k, v in (("fraction", args.error_fraction), ("min_s", args.error_min),
+                                ("max_s", args.error_max)) if v is not None}
+    if args.error_model == "auto" and values:
+        raise UsageError("--error-model auto estimates the error model: drop the --error-* "
+                         "values, or use --error-model fixed")
+    if args.error_model == "fixed" or values:
+        return ErrorModel(**values)
+    return "auto"
 
 
 def set_threads(threads: int | None) -> None:

@@ -166,6 +166,7 @@ class CatalogueRun:
     n_passes: int
     station_terms: dict = field(default_factory=dict)
     observations: list = field(default_factory=list)
+    station_term_counts: dict = field(default_factory=dict)
 
 
 def _dof_scaled_residuals(result: LocationResult, obs: Observations) -> tuple[np.ndarray, float]:
@@ -389,6 +390,7 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
                                 summary=summary, search=search, device=device, dtype=dtype)
     say = progress or (lambda line: None)
     terms = dict(station_terms or {})
+    counts: dict = {}
     base = [apply_station_terms(o, terms) for o in observations]
     ready, failures = screen_events(base, models, search)
     n_passes = 0
@@ -437,6 +439,7 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
             found = estimate_station_terms(results, [e.observations for e in ready],
                                            min_picks=estimation.min_station_picks)
             delta = {k: v[0] for k, v in found.items()}
+            counts.update({k: v[1] for k, v in found.items()})
             for k, v in delta.items():
                 terms[k] = terms.get(k, 0.0) + v
             ready = [dataclasses.replace(e, observations=apply_station_terms(e.observations,
@@ -466,7 +469,8 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
     for e in estimates:
         logger.info("error model %s", e.describe())
     return CatalogueRun(results=final, error_models=estimates, n_passes=n_passes,
-                        station_terms=terms, observations=final_obs)
+                        station_terms=terms, observations=final_obs,
+                        station_term_counts=counts)
 
 
 def _with(likelihood: LikelihoodConfig, estimates: Sequence[ErrorModelEstimate]) -> LikelihoodConfig:

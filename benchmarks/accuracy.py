@@ -1,0 +1,212 @@
+"""Accuracy at default settings: clean picks, 10 % outlier picks, and station delays.
+
+Synthetic catalogues of the kind NonLinLoc was compared on (issue 9): exact layered first
+arrivals in socal-1d, 30 stations at 0-2 km elevation, picks stating 0.05 s with N(0, 0.05 s)
+noise, events 1-25 km deep. Three cases, each located with the package's *default* settings
+(error model estimated from the catalogue, outliers left out) and the bundled socal-1d models:
+
+- ``clean``: as above;
+- ``outliers``: 10 % of the picks moved by 1-3 s (either sign), as automatic pickers do;
+- ``delays``: every station's P and S picks delayed by a fixed U(-0.2, 0.2) s each, located
+  with ``estimate_station_terms=True`` (and, for reference, without).
+
+For each: mean / median / 90th percentile epicentral error, mean depth and origin-time error,
+the share of true hypocentres inside the stated 68 % and 90 % ellipsoids, the estimators side
+by side (the posterior mean reported, the kernel-density mode of the paper, the best
+particle), the outlier flags (share of moved picks flagged, share of good picks flagged), the
+estimated error model, and seconds. Prints a table and writes
+``benchmarks/results/accuracy.json``.
+
+Usage: ``python benchmarks/accuracy.py [--events 60] [--cases clean outliers delays]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import chi2
+
+from obspy_hyposvi import __version__
+from obspy_hyposvi.bridge.synthetic import synthetic_catalog
+from obspy_hyposvi.eikonet.model import load_model
+from obspy_hyposvi.locate.result import LocationResult
+from obspy_hyposvi.locate.svgd import SVGDConfig
+from obspy_hyposvi.locator import Locator
+
+from _results import write_results  # benchmarks/_results.py
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PICK_NOISE_S = 0.05
+#: NonLinLoc 7.1 on the same kind of catalogue, same run (issue 9), LOCGAU2 0.01 0.05 2.0
+NONLINLOC = {"mean_epicentral_km": 0.11, "median_epicentral_km": 0.09, "mean_depth_km": 0.19,
+             "mean_origin_time_s": 0.016, "coverage_68": 1.0}
+TARGETS = {"clean": {"mean_epicentral_km": 0.12, "mean_depth_km": 0.20,
+                     "mean_origin_time_s": 0.02, "coverage_68": [0.60, 0.76],
+                     "coverage_90": [0.85, 0.95]},
+           "outliers": {"mean_epicentral_km": 0.25, "mean_depth_km": 0.40,
+                        "coverage_68": [0.55, 0.80], "moved_flagged": 0.90,
+                        "good_flagged": 0.02},
+           "delays": "within 30 % of the clean figures, station terms on"}
+
+
+def perturb(catalog, rng, *, outlier_share: float = 0.0, delays: dict | None = None):
+    """Copy of ``catalog`` with picks moved; the ids of the moved (outlier) picks."""
+    out = catalog.copy()
+    moved = set()
+    for event in out:
+        for pick in event.picks:
+            if delays is not None:
+                pick.time += delays[(pick.waveform_id.station_code, pick.phase_hint)]
+            if outlier_share and rng.random() < outlier_share:
+                pick.time += float(rng.choice([-1, 1]) * rng.uniform(1.0, 3.0))
+                moved.add(str(pick.resource_id))
+    return out, moved
+
+
+def score(report, truth, moved: set) -> dict:
+    """Errors, coverage, estimators and outlier flags of one run against the truth."""
+    k68, k90 = chi2.ppf(0.6827, 3), chi2.ppf(0.90, 3)
+    rows = []
+    flagged_moved = flagged_good = n_moved = n_good = 0
+    for res, obs, t in zip(report.results, report.observations, truth):
+        if not isinstance(res, LocationResult):
+            continue
+        x, y, _ = report.projection.to_xyz_km(t["lon"], t["lat"])
+        true = np.array([float(x), float(y), t["depth_km"]])
+        d = np.asarray(res.hypocentre_xyz_km) - true
+        m2 = float(d @ np.linalg.solve(res.covariance_km2, d))
+        row = {"epicentral_km": float(np.hypot(d[0], d[1])), "depth_km": float(abs(d[2])),
+               "origin_time_s": float(abs(obs.reference_time + res.origin_time_s - t["time"])),
+               "inside_68": m2 <= k68, "inside_90": m2 <= k90,
+               "semi_major_km": res.ellipsoid.semi_major_km,
+               "mode_share": res.extra.get("mode_share"),
+               "converged": bool(res.extra.get("converged", True))}
+        for name, point in (("kde_mode", res.kde_mode_xyz_km), ("map", res.map_xyz_km)):
+            e = np.asarray(point) - true
+            row[f"{name}_epicentral_km"] = float(np.hypot(e[0], e[1]))
+            row[f"{name}_depth_km"] = float(abs(e[2]))
+        rows.append(row)
+        for i, pid in enumerate(obs.pick_ids):
+            is_flagged = not obs.used[i]
+            if pid in moved:
+                n_moved += 1
+                flagged_moved += is_flagged
+            else:
+                n_good += 1
+                flagged_good += is_flagged
+
+    def col(key):
+        return np.array([r[key] for r in rows], dtype=float)
+
+    epi = col("epicentral_km")
+    return {
+        "n_located": len(rows),
+        "mean_epicentral_km": float(epi.mean()), "median_epicentral_km": float(np.median(epi)),
+        "p90_epicentral_km": float(np.percentile(epi, 90)),
+        "mean_depth_km": float(col("depth_km").mean()),
+        "mean_origin_time_s": float(col("origin_time_s").mean()),
+        "coverage_68": float(col("inside_68").mean()), "coverage_90": float(col("inside_90").mean()),
+        "median_semi_major_km": float(np.median(col("semi_major_km"))),
+        "kde_mode_mean_epicentral_km": float(col("kde_mode_epicentral_km").mean()),
+        "kde_mode_mean_depth_km": float(col("kde_mode_depth_km").mean()),
+        "map_mean_epicentral_km": float(col("map_epicentral_km").mean()),
+        "map_mean_depth_km": float(col("map_depth_km").mean()),
+        "n_unconverged": int(sum(not r["converged"] for r in rows)),
+        "moved_flagged": flagged_moved / n_moved if n_moved else None,
+        "good_flagged": flagged_good / n_good if n_good else None,
+        "n_moved": n_moved, "per_event": rows}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=60)
+    parser.add_argument("--stations", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--cases", nargs="+", default=["clean", "outliers", "delays"],
+                        choices=["clean", "outliers", "delays"])
+    parser.add_argument("--particles", type=int, default=None, help="default: the package's")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the package's")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--output", type=Path, default=RESULTS / "accuracy.json")
+    args = parser.parse_args(argv)
+    settings = {}
+    if args.particles or args.epochs:
+        base = SVGDConfig()
+        settings["svgd"] = SVGDConfig(n_particles=args.particles or base.n_particles,
+                                      n_epochs=args.epochs or base.n_epochs)
+    catalog, inventory, truth = synthetic_catalog(args.events, args.stations, seed=args.seed,
+                                                  pick_noise_s=PICK_NOISE_S)
+    models = [load_model("socal-1d", ph, device=args.device) for ph in "PS"]
+    rng = np.random.default_rng(args.seed + 1)
+    stations = [s.code for s in inventory[0]]
+    delays = {(code, ph): float(rng.uniform(-0.2, 0.2)) for code in stations for ph in "PS"}
+    runs = {"clean": (catalog, set(), {}),
+            "outliers": perturb(catalog, rng, outlier_share=0.10) + ({},),
+            "delays": perturb(catalog, rng, delays=delays) + ({"estimate_station_terms": True},)}
+    out = {"package_version": __version__, "n_events": args.events, "n_stations": args.stations,
+           "seed": args.seed, "pick_noise_s": PICK_NOISE_S, "nonlinloc": NONLINLOC,
+           "targets": TARGETS, "runs": {}}
+    todo = [(c, runs[c]) for c in args.cases]
+    if "delays" in args.cases:  # the same catalogue without station terms, for reference
+        todo.append(("delays_no_terms", (runs["delays"][0], set(), {})))
+    for name, (cat, moved, extra) in todo:
+        locator = Locator(*models, device=args.device, **settings, **extra)
+        t0 = time.perf_counter()
+        report = locator.run(cat, inventory)
+        figures = score(report, truth, moved)
+        figures["seconds"] = time.perf_counter() - t0
+        figures["error_models"] = [e.describe() for e in report.error_models]
+        figures["n_passes"] = report.n_passes
+        figures["events_in_out"] = [len(cat), len(report.catalog)]
+        if report.station_terms:
+            est = np.array([report.station_terms.get((f"SY.{c}", ph), 0.0) for c, ph in delays])
+            true = np.array(list(delays.values()))
+            figures["station_term_rms_error_s"] = float(np.sqrt(np.mean(
+                (est - true - np.mean(est - true)) ** 2)))
+        out["runs"][name] = figures
+        print(f"{name}: {figures['mean_epicentral_km']:.3f} km / {figures['mean_depth_km']:.3f} km"
+              f" / {figures['mean_origin_time_s']:.3f} s, {figures['seconds']:.0f} s",
+              flush=True)
+
+    keys = [("mean epicentre (km)", "mean_epicentral_km", "{:.3f}"),
+            ("median epicentre (km)", "median_epicentral_km", "{:.3f}"),
+            ("90th pct epicentre (km)", "p90_epicentral_km", "{:.3f}"),
+            ("mean depth (km)", "mean_depth_km", "{:.3f}"),
+            ("mean origin time (s)", "mean_origin_time_s", "{:.3f}"),
+            ("inside 68 % ellipsoid", "coverage_68", "{:.0%}"),
+            ("inside 90 % ellipsoid", "coverage_90", "{:.0%}"),
+            ("median semi-major (km)", "median_semi_major_km", "{:.2f}"),
+            ("KDE mode: epi / depth (km)", ("kde_mode_mean_epicentral_km",
+                                            "kde_mode_mean_depth_km"), "{:.3f}/{:.3f}"),
+            ("best particle: epi / depth", ("map_mean_epicentral_km", "map_mean_depth_km"),
+             "{:.3f}/{:.3f}"),
+            ("moved picks flagged", "moved_flagged", "{:.1%}"),
+            ("good picks flagged", "good_flagged", "{:.2%}"),
+            ("unconverged", "n_unconverged", "{}"),
+            ("seconds", "seconds", "{:.0f}")]
+    names = list(out["runs"])
+    print(f"\naccuracy at default settings: {args.events} events, {args.stations} stations, "
+          f"seed {args.seed}")
+    print(f"{'':<28}" + "".join(f"{n:>17}" for n in names) + f"{'NonLinLoc':>12}")
+    for label, key, fmt in keys:
+        cells = []
+        for n in names:
+            r = out["runs"][n]
+            value = tuple(r[k] for k in key) if isinstance(key, tuple) else r[key]
+            cells.append("-" if value is None else fmt.format(*value) if isinstance(value, tuple)
+                         else fmt.format(value))
+        nll = NONLINLOC.get(key) if isinstance(key, str) else None
+        print(f"{label:<28}" + "".join(f"{c:>17}" for c in cells)
+              + (f"{fmt.format(nll):>12}" if nll is not None else ""))
+    for n in names:
+        print(f"{n}: error model {'; '.join(out['runs'][n]['error_models'])}")
+    write_results(args.output, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

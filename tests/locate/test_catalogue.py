@@ -1,0 +1,169 @@
+"""Catalogue passes: the error model, outliers and station terms learnt from residuals."""
+
+import numpy as np
+import pytest
+import torch
+
+from obspy_hyposvi.locate.catalogue import (
+    EstimationConfig,
+    apply_station_terms,
+    estimate_error_model,
+    estimate_station_terms,
+    flag_outliers,
+    locate_catalogue,
+)
+from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
+from obspy_hyposvi.locate.locate import SearchConfig
+from obspy_hyposvi.locate.observations import Observations
+from obspy_hyposvi.locate.result import LocationResult
+from obspy_hyposvi.locate.svgd import SVGDConfig
+
+#: Relative accuracy of an error term estimated from 3000 residuals (standard error of a
+#: standard deviation from n draws is ~1/sqrt(2n) = 1.3 %; the grid spacing is 12 %).
+TERM_RTOL = 0.15
+
+
+def test_constant_error_recovered_with_and_without_outliers():
+    rng = np.random.default_rng(0)
+    n = 3000
+    t = rng.uniform(1, 30, n)
+    r = rng.normal(0, np.hypot(0.05, 0.04), n)
+    est = estimate_error_model(r, t, np.full(n, 0.05), ErrorModel())
+    assert est.source == "estimated" and est.n_residuals == n
+    assert est.model.min_s == pytest.approx(0.04, rel=TERM_RTOL)
+    assert est.model.fraction * 30 < 0.04  # no travel-time term where there is none
+    moved = r.copy()
+    moved[:300] += rng.choice([-1, 1], 300) * rng.uniform(1, 3, 300)  # 10 % outliers
+    robust = estimate_error_model(moved, t, np.full(n, 0.05), ErrorModel())
+    assert robust.model.min_s == pytest.approx(0.04, rel=TERM_RTOL)
+    assert robust.outlier_share == pytest.approx(0.1, abs=0.05)
+
+
+def test_travel_time_proportional_error_recovered():
+    rng = np.random.default_rng(1)
+    n = 3000
+    t = rng.uniform(2, 40, n)
+    r = rng.normal(0, np.hypot(0.02, np.maximum(0.03 * t, 0.05)))
+    est = estimate_error_model(r, t, np.full(n, 0.02), ErrorModel())
+    assert est.model.fraction == pytest.approx(0.03, rel=TERM_RTOL)
+    assert est.model.min_s <= 0.08
+
+
+def test_too_few_residuals_keep_the_prior():
+    prior = ErrorModel(fraction=0.1, min_s=0.1, max_s=2.0)
+    est = estimate_error_model(np.zeros(10), np.ones(10), np.full(10, 0.1), prior,
+                               min_residuals=30, phase="S")
+    assert est.model == prior and est.source == "prior"
+    assert "too few" in est.describe() and est.describe().startswith("S:")
+
+
+def _result_for(obs, travel_time_s):
+    n = obs.n_picks
+    z3 = np.zeros(3)
+    return LocationResult(event_id=obs.event_id, hypocentre_xyz_km=z3, covariance_km2=np.eye(3),
+                          origin_time_s=0.0, origin_time_uncertainty_s=0.0, ellipsoid=None,
+                          horizontal_uncertainty_km=(0, 0, 0), confidence_level=68.27,
+                          travel_time_s=travel_time_s, residual_s=obs.arrival_s - travel_time_s,
+                          weight=np.ones(n), takeoff_deg=np.zeros(n),
+                          particles_xyz_km=np.zeros((0, 3)), cluster_mask=np.zeros(0, bool))
+
+
+def test_flag_outliers_names_the_residual_and_keeps_min_picks():
+    rng = np.random.default_rng(2)
+    n = 20
+    tt = rng.uniform(2, 10, n)
+    arrival = 5.0 + tt + rng.normal(0, 0.05, n)
+    arrival[[3, 11]] += [2.0, -1.5]
+    obs = Observations(event_id="e", station_xyz_km=np.zeros((n, 3)), phase_idx=np.zeros(n),
+                       arrival_s=arrival, sigma_s=np.full(n, 0.05))
+    models = (ErrorModel(fraction=0, min_s=0.0, max_s=0.0),) * 2
+    used, notes = flag_outliers(obs, _result_for(obs, tt), models, outlier_sigmas=5,
+                                min_picks=4)
+    assert sorted(notes) == [3, 11] and used.sum() == n - 2
+    assert "residual +2.0" in notes[3] and "left out" in notes[3]
+    # never fewer than min_picks: with min_picks = n - 1 only the worst one goes
+    used, notes = flag_outliers(obs, _result_for(obs, tt), models, outlier_sigmas=5,
+                                min_picks=n - 1)
+    assert list(notes) == [3]
+
+
+def test_station_terms_from_residuals_and_applied():
+    rng = np.random.default_rng(3)
+    stations = [f"XX.S{k}" for k in range(5)]
+    delay = dict(zip(stations, [0.2, -0.1, 0.0, 0.15, -0.2]))
+    results, observations = [], []
+    for e in range(12):
+        tt = rng.uniform(2, 10, 5)
+        arrival = tt + np.array([delay[s] for s in stations]) + rng.normal(0, 0.01, 5)
+        obs = Observations(event_id=f"e{e}", station_xyz_km=np.zeros((5, 3)),
+                           phase_idx=np.zeros(5), arrival_s=arrival, sigma_s=np.full(5, 0.05),
+                           station_ids=stations)
+        observations.append(obs)
+        results.append(_result_for(obs, tt))
+    terms = estimate_station_terms(results, observations, min_picks=3)
+    for s in stations:
+        value, n = terms[(s, "P")]
+        assert n == 12
+        assert value == pytest.approx(delay[s] * 12 / 14, abs=0.01)  # shrunk by n / (n + 2)
+    corrected = apply_station_terms(observations[0], {(s, "P"): delay[s] for s in stations})
+    np.testing.assert_allclose(corrected.arrival_s - results[0].travel_time_s, 0, atol=0.04)
+
+
+class _Homogeneous:
+    depth_range_km = (-3.0, 60.0)
+    max_offset_km = 400.0
+    dtype = torch.float64
+
+    def __init__(self, velocity_kmps: float) -> None:
+        self.velocity_kmps = velocity_kmps
+
+    def travel_time_torch(self, sources_km, receivers_km):
+        return torch.linalg.norm(receivers_km - sources_km, dim=-1) / self.velocity_kmps
+
+
+def test_catalogue_run_estimates_the_error_model_and_leaves_outliers_out():
+    """Straight-ray events with 0.1 s of model-like noise on 0.02 s picks and one 2 s outlier
+    per event: the estimated P term is ~0.1 s (the prior says 0.1-2 s, 10 % of T), and every
+    moved pick is left out."""
+    rng = np.random.default_rng(4)
+    models = (_Homogeneous(6.0), _Homogeneous(3.5))
+    stations = np.column_stack([rng.uniform(-30, 30, (14, 2)), -rng.uniform(0, 1, 14)])
+    events, moved = [], []
+    for e in range(6):
+        src = np.array([rng.uniform(-10, 10), rng.uniform(-10, 10), rng.uniform(3, 15)])
+        xyz = np.vstack([stations, stations])
+        phase = np.r_[np.zeros(14), np.ones(14)].astype(int)
+        tt = np.linalg.norm(xyz - src, axis=1) / np.where(phase == 0, 6.0, 3.5)
+        arrival = tt + rng.normal(0, np.hypot(0.02, 0.1), 28)
+        k = int(rng.integers(28))
+        arrival[k] += 2.0
+        moved.append(k)
+        events.append(Observations(event_id=f"e{e}", station_xyz_km=xyz, phase_idx=phase,
+                                   arrival_s=arrival, sigma_s=np.full(28, 0.02)))
+    run = locate_catalogue(events, models, svgd=SVGDConfig(n_particles=24, n_epochs=40),
+                           search=SearchConfig(margin_km=5.0),
+                           estimation=EstimationConfig(prior_particles=16, prior_epochs=30))
+    p, s = run.error_models
+    assert p.source == s.source == "estimated"
+    assert p.model.min_s == pytest.approx(0.1, rel=0.35)  # 84 residuals: +-10 % noise
+    assert run.n_passes >= 2
+    for res, obs, k in zip(run.results, run.observations, moved):
+        assert not obs.used[k] and k in res.pick_notes
+        assert res.weight[k] == 0 and res.extra["n_outliers"] >= 1
+        assert "estimated from" in res.extra["error_model"]
+
+
+def test_given_error_model_is_used_as_given():
+    models = (_Homogeneous(6.0), _Homogeneous(3.5))
+    rng = np.random.default_rng(5)
+    xyz = np.column_stack([rng.uniform(-20, 20, (8, 2)), np.zeros(8)])
+    tt = np.linalg.norm(xyz - [0, 0, 8], axis=1) / 6.0
+    obs = Observations(event_id="e", station_xyz_km=xyz, phase_idx=np.zeros(8), arrival_s=tt,
+                       sigma_s=np.full(8, 0.05))
+    given = ErrorModel(fraction=0.0, min_s=0.02, max_s=0.02)
+    run = locate_catalogue([obs], models, svgd=SVGDConfig(n_particles=16, n_epochs=20),
+                           likelihood=LikelihoodConfig(error_model=given),
+                           search=SearchConfig(margin_km=5.0))
+    assert run.n_passes == 1
+    assert [e.source for e in run.error_models] == ["given", "given"]
+    assert run.error_models[0].model == given
