@@ -34,7 +34,7 @@ from obspy.core.event import Event, Pick
 from ..errors import HypoSVIWarning, InputError, InsufficientPicksError
 from ..geo import Projection
 from ..locate.observations import PHASE_INDEX, Observations
-from .phase_formats import phase_file_reader
+from .phase_formats import phase_file_reader, station_file_reader
 
 __all__ = [
     "PickConfig",
@@ -222,9 +222,11 @@ def read_inventory(path: str | Path, format: str | None = None) -> Inventory:
     Parameters
     ----------
     path
-        StationXML or any format :func:`obspy.read_inventory` knows.
+        StationXML or any format :func:`obspy.read_inventory` knows; also NonLinLoc station
+        lists (``GTSRCE`` lines, format ``NLLOC_GTSRCE``,
+        :mod:`~obspy_hyposvi.bridge.nlloc_stations`).
     format
-        ObsPy format name; None lets ObsPy guess.
+        Format name; None detects ``NLLOC_GTSRCE`` and lets ObsPy guess any other.
 
     Returns
     -------
@@ -237,6 +239,9 @@ def read_inventory(path: str | Path, format: str | None = None) -> Inventory:
     ...
     obspy_hyposvi.errors.InputError: cannot read inventory /nonexistent/stations.xml: file not found
     """
+    station_reader = station_file_reader(path, format)
+    if station_reader is not None:  # formats ObsPy does not read
+        return station_reader(path)
     try:
         return _read(obspy.read_inventory, "inventory", path, format, "--inventory-format")
     except InputError as exc:
