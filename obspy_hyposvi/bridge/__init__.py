@@ -4,8 +4,16 @@
   :class:`~obspy_hyposvi.locate.observations.Observations` (units: m -> km, UTCDateTime -> s).
 - :mod:`~obspy_hyposvi.bridge.origins`: :class:`~obspy_hyposvi.locate.result.LocationResult`
   to an ObsPy ``Origin`` (km -> m, grid -> geographic azimuths), added to a copy of the event.
+- readers of files ObsPy does not read: NonLinLoc phase files
+  (:mod:`~obspy_hyposvi.bridge.nlloc_obs`) and station lists
+  (:mod:`~obspy_hyposvi.bridge.nlloc_stations`), HypoInverse Y2000 archives
+  (:mod:`~obspy_hyposvi.bridge.hypoinverse`); station labels to SEED ids
+  (:mod:`~obspy_hyposvi.bridge.station_map`).
 """
 
+from .hypoinverse import read_hypoinverse
+from .nlloc_obs import read_nlloc_obs
+from .nlloc_stations import read_gtsrce
 from .origins import NAMESPACE, NSMAP, add_origin, origin_from_result, write_catalog
 from .picks import (
     PickConfig,
@@ -16,6 +24,7 @@ from .picks import (
     read_inventory,
     station_coordinates,
 )
+from .station_map import read_station_map, resolve_station_codes
 
 __all__ = [
     "NAMESPACE",
@@ -27,7 +36,12 @@ __all__ = [
     "origin_from_result",
     "projection_for",
     "read_catalog",
+    "read_gtsrce",
+    "read_hypoinverse",
     "read_inventory",
+    "read_nlloc_obs",
+    "read_station_map",
+    "resolve_station_codes",
     "station_coordinates",
     "write_catalog",
 ]
