@@ -567,3 +567,14 @@ def test_read_catalog_unchanged_for_good_files():
     # the new checks keep ordinary files readable
     assert len(read_catalog(PICKS)) > 0
     assert isinstance(read_events(str(PICKS))[0], Event)
+
+
+def test_dask_workers_get_an_absolute_path_for_a_bare_file_name(tmp_path, tiny_model_path,
+                                                                monkeypatch):
+    from obspy_hyposvi.distributed import _model_key
+
+    _copy_pair(tiny_model_path, tmp_path, "mine")
+    monkeypatch.chdir(tmp_path)
+    assert _model_key("mine-P.pt") == str(tmp_path.resolve() / "mine-P.pt")
+    assert _model_key("mine") == str(tmp_path.resolve() / "mine-P.pt")
+    assert _model_key("socal-1d") == "socal-1d"  # a registered name stays a name
