@@ -41,7 +41,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "Events that cannot be located are kept unchanged and listed.")
     parser.add_argument("picks", type=Path, metavar="PICKS", help="event file with picks")
     parser.add_argument("--inventory", "-i", type=Path, required=True, metavar="INV",
-                        help="station file (StationXML or any format ObsPy reads)")
+                        help="station file (StationXML, a NonLinLoc GTSRCE station list or "
+                             "any format ObsPy reads)")
     parser.add_argument("--input-format", default=None, metavar="FORMAT",
                         help="format of PICKS: NLLOC_OBS (NonLinLoc phase file), HYPOINVERSE "
                              "(Y2000 archive/phase file) or an ObsPy format (QUAKEML, SC3ML, "
@@ -57,8 +58,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "STA.NET; NONE to split nothing. Bare station codes take the "
                              "network of the inventory's only station of that code")
     parser.add_argument("--inventory-format", default=None, metavar="FORMAT",
-                        help="ObsPy format of INV (STATIONXML, SC3ML, STATIONTXT, ...; "
-                             "default: ObsPy guesses)")
+                        help="format of INV: NLLOC_GTSRCE (NonLinLoc station list) or an "
+                             "ObsPy format (STATIONXML, SC3ML, STATIONTXT, ...); default: "
+                             "detected, or ObsPy guesses")
     parser.add_argument("--model", "-m", default="socal-1d", metavar="NAME",
                         help="travel-time model: bundled/user name or path prefix of "
                              "NAME-P.pt/NAME-S.pt (default socal-1d)")
