@@ -121,7 +121,8 @@ def _probe_writable(folder: Path) -> str | None:
 
 
 def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
-                      overwrite: bool = False, option: str = "-o") -> Path:
+                      overwrite: bool = False, option: str = "-o",
+                      overwrite_option: str | None = "--overwrite") -> Path:
     """Check, before any work, that ``path`` can be written and is not one of the inputs.
 
     Parameters
@@ -134,6 +135,8 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
         Allow the output to replace one of ``inputs``.
     option
         Name of the command-line option that set ``path``, for the messages.
+    overwrite_option
+        The option that sets ``overwrite``, offered as a fix; None where there is none.
 
     Returns
     -------
@@ -163,8 +166,9 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
                           f"another {option}")
     for source in inputs:
         if not overwrite and same_file(path, source):
+            fix = f", or pass {overwrite_option}" if overwrite_option else ""
             raise OutputError(f"output {path} is the input file {source}: it would be "
-                              f"replaced; choose another {option}, or pass --overwrite")
+                              f"replaced; choose another {option}{fix}")
     reason = _probe_writable(folder)
     if reason is not None:
         raise OutputError(f"output {path}: cannot write in folder {folder} ({reason}); "

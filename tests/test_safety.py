@@ -578,3 +578,17 @@ def test_dask_workers_get_an_absolute_path_for_a_bare_file_name(tmp_path, tiny_m
     assert _model_key("mine-P.pt") == str(tmp_path.resolve() / "mine-P.pt")
     assert _model_key("mine") == str(tmp_path.resolve() / "mine-P.pt")
     assert _model_key("socal-1d") == "socal-1d"  # a registered name stays a name
+
+
+def test_train_output_checked_before_training(tmp_path, capsys):
+    velocity = tmp_path / "velocity.csv"
+    shutil.copy(Path(__file__).parent / "data" / "velocity_socal_layers.csv", velocity)
+    before = velocity.read_bytes()
+    assert main(["train", str(velocity), "--phase", "P", "-o", str(velocity)]) == 1
+    line = one_line(capsys.readouterr().err)
+    assert "is the input file" in line and "--overwrite" not in line  # train has no such option
+    assert velocity.read_bytes() == before
+    (tmp_path / "file").write_text("x")
+    assert main(["train", str(velocity), "--phase", "P", "-o",
+                 str(tmp_path / "file" / "m-P.pt")]) == 1
+    assert "is a file" in one_line(capsys.readouterr().err)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..safe_write import write_atomically
 from ._common import UsageError
 
 __all__ = ["add_parser", "read_stations_csv", "run", "write_displacement_csv"]
@@ -211,8 +212,8 @@ def write_displacement_csv(
     header = ["station", "lon", "lat", "east_m", "north_m", "up_m"]
     if strain is not None:
         header += [name for name, _, _ in _STRAIN_COLUMNS]
-    try:
-        with Path(path).open("w", newline="", encoding="utf-8") as f:
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow(header)
             for k, name in enumerate(names):
@@ -222,8 +223,11 @@ def write_displacement_csv(
                 if strain is not None:
                     row += [float(strain[k, i, j]) for _, i, j in _STRAIN_COLUMNS]
                 writer.writerow(row)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc}") from None
+
+    try:
+        write_atomically(path, write)  # never a partial CSV
+    except OSError as exc:  # strerror: the message without the temporary file's name
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _fault_from_args(args: argparse.Namespace):

@@ -193,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
     from ..eikonet.train import checkpoint_metadata, train_eikonet_1d
     from ..eikonet.train3d import checkpoint_metadata_3d, train_eikonet_3d
     from ..errors import InputError
+    from ..safe_write import check_output_file, make_output_folder
     from ..velocity import VelocityModel1D
     from ..velocity3d import Grid3D
     from ..velocity_io import read_velocity_model
@@ -216,7 +217,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.velocity}: a {type(model).__name__} model cannot be trained")
     state = None if args.resume is None else _load_state(args.resume, config)
     state_path = args.output.with_name(args.output.name + ".state")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
+    # before training: a bad -o is reported now, not after hours of it
+    make_output_folder(args.output.parent, parents=True, option="-o")
+    check_output_file(args.output, inputs=(args.velocity,), option="-o", overwrite_option=None)
 
     def save_state(training_state: dict) -> None:
         tmp = state_path.with_name(state_path.name + ".tmp")
