@@ -592,3 +592,11 @@ def test_train_output_checked_before_training(tmp_path, capsys):
     assert main(["train", str(velocity), "--phase", "P", "-o",
                  str(tmp_path / "file" / "m-P.pt")]) == 1
     assert "is a file" in one_line(capsys.readouterr().err)
+
+
+def test_picks_file_without_events_is_one_line(tmp_path, capsys):
+    empty = tmp_path / "none.xml"
+    Catalog().write(str(empty), format="QUAKEML")
+    assert main(["locate", str(empty), "-i", str(STATIONS), "-o", str(tmp_path / "o.xml")]) == 1
+    line = one_line(capsys.readouterr().err)
+    assert str(empty) in line and "no events" in line

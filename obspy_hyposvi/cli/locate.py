@@ -144,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     """Locate, write, print the summary; 0 even when some events fail (they are reported)."""
     from ..bridge.origins import write_catalog
     from ..bridge.picks import read_catalog, read_inventory
+    from ..errors import InputError
     from ..bridge.station_map import resolve_station_codes
     from ..locator import Locator
 
@@ -155,6 +156,9 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(args)
     set_threads(args.threads)
     catalog = read_catalog(args.picks, format=args.input_format)
+    if len(catalog) == 0:
+        raise InputError(f"{args.picks} holds no events: nothing to locate (is it the right "
+                         "file?)")
     inventory = read_inventory(args.inventory, format=args.inventory_format)
     # labels such as AK_RC01_-- (NonLinLoc) or bare station codes -> SEED ids of the inventory
     catalog = resolve_station_codes(catalog, inventory, args.station_map, args.station_rule,
