@@ -8,6 +8,7 @@ share its batch.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import zlib
@@ -32,7 +33,7 @@ from .summary import SummaryConfig, confidence_ellipsoid, horizontal_ellipse, kd
 from .svgd import SVGDConfig, run_svgd
 
 __all__ = ["SearchConfig", "LocationFailure", "ReadyEvent", "locate_events", "locate_ready",
-           "screen_events", "search_box"]
+           "screen_events", "search_box", "exclude_out_of_domain", "exclude_inconsistent_times"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,13 +122,13 @@ def search_box(obs: Observations, models: Sequence, config: SearchConfig) -> tup
         A station lies outside the models' depth range, or the stations are spread wider than
         the models' offset range allows.
     """
-    xyz = obs.station_xyz_km
+    xyz = obs.station_xyz_km[obs.used]
     z_lo = max(m.depth_range_km[0] for m in models)
     z_hi = min(m.depth_range_km[1] for m in models)
     bad = np.flatnonzero((xyz[:, 2] < z_lo) | (xyz[:, 2] > z_hi))
     if bad.size:
         i = bad[0]
-        name = obs.station_ids[i] if obs.station_ids else f"#{i}"
+        name = np.asarray(obs.station_ids, dtype=object)[obs.used][i] if obs.station_ids else f"#{i}"
         raise OutsideModelDomainError(
             f"event {obs.event_id}: station {name} at depth {xyz[i, 2]:.3f} km (elevation "
             f"{-xyz[i, 2] * 1e3:.0f} m) is outside the travel-time models' depth range "
@@ -251,6 +252,92 @@ class ReadyEvent:
     observations: Observations
     lower_km: np.ndarray
     upper_km: np.ndarray
+    excluded: dict = field(default_factory=dict)
+
+
+def _station_name(obs: Observations, i: int) -> str:
+    return obs.station_ids[i] if obs.station_ids else f"pick #{i}"
+
+
+def exclude_out_of_domain(obs: Observations, models: Sequence,
+                          config: SearchConfig) -> dict[int, str]:
+    """Picks of one event the models cannot serve, with the reason (``{pick index: text}``).
+
+    A pick is left out, and the event located from the rest, when its station lies outside
+    the models' depth range, or when it is so far from the event's other stations that the
+    search box (stations plus ``margin_km``) would need offsets beyond the models' range: the
+    station furthest from the stations' median position goes first, until the rest fit.
+    """
+    out: dict[int, str] = {}
+    xyz = obs.station_xyz_km
+    z_lo = max(m.depth_range_km[0] for m in models)
+    z_hi = min(m.depth_range_km[1] for m in models)
+    for i in np.flatnonzero(obs.used & ((xyz[:, 2] < z_lo) | (xyz[:, 2] > z_hi))):
+        out[int(i)] = (f"station {_station_name(obs, i)} at elevation {-xyz[i, 2] * 1e3:.0f} m "
+                       f"is outside the travel-time models' depth range {z_lo:g}..{z_hi:g} km")
+    max_offset = min(m.max_offset_km for m in models)
+    keep = obs.used.copy()
+    keep[list(out)] = False
+    while keep.sum() > 1:
+        pts = xyz[keep, :2]
+        lo, hi = pts.min(0) - config.margin_km, pts.max(0) + config.margin_km
+        corners = np.array([[x, y] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])])
+        reach = np.max(np.hypot(*(corners[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)))
+        if reach <= max_offset:
+            break
+        centre = np.median(pts, axis=0)
+        idx = np.flatnonzero(keep)
+        far = idx[np.argmax(np.hypot(*(xyz[idx, :2] - centre).T))]
+        # every pick of that station goes
+        same = np.flatnonzero(keep & np.all(np.isclose(xyz[:, :2], xyz[far, :2]), axis=1))
+        dist = float(np.hypot(*(xyz[far, :2] - centre)))
+        for i in same:
+            out[int(i)] = (f"station {_station_name(obs, far)} is {dist:.0f} km from the "
+                           f"event's other stations: with the {config.margin_km:g} km search "
+                           f"margin the offsets exceed the models' {max_offset:g} km range")
+        keep[same] = False
+    return out
+
+
+def exclude_inconsistent_times(obs: Observations, models: Sequence, lower_km: np.ndarray,
+                               upper_km: np.ndarray) -> dict[int, str]:
+    """Picks whose times no single source in the box can explain together with the rest.
+
+    Any two arrivals from one source differ by at most the longest travel time from the box
+    to a station. The largest group of picks inside a window that long is kept; picks
+    outside it (a wrong day, another event, an hour's error) are left out with the reason.
+    A median-based window alone is fooled when half the picks are shifted.
+    """
+    used = np.flatnonzero(obs.used)
+    if used.size < 2:
+        return {}
+    corners = np.array([[x, y, z] for x in (lower_km[0], upper_km[0])
+                        for y in (lower_km[1], upper_km[1]) for z in (lower_km[2], upper_km[2])])
+    longest = 0.0
+    with torch.no_grad():
+        for k, model in enumerate(models):
+            idx = used[obs.phase_idx[used] == k]
+            if idx.size == 0:
+                continue
+            dtype = getattr(model, "dtype", torch.float64)
+            src = torch.as_tensor(corners, dtype=dtype)[:, None, :]
+            rcv = torch.as_tensor(obs.station_xyz_km[idx], dtype=dtype)[None, :, :]
+            t = model.travel_time_torch(src.expand(-1, idx.size, -1).contiguous(),
+                                        rcv.expand(len(corners), -1, -1).contiguous())
+            longest = max(longest, float(t.max()))
+    window = longest + 1.0 + 5.0 * float(np.max(obs.sigma_s[used]))  # slack for pick errors
+    t = obs.arrival_s[used]
+    order = np.argsort(t)
+    ts = t[order]
+    # the window [ts[a], ts[a] + window] holding the most picks
+    ends = np.searchsorted(ts, ts + window, side="right")
+    a = int(np.argmax(ends - np.arange(ts.size)))
+    inside = np.zeros(used.size, bool)
+    inside[order[a:ends[a]]] = True
+    centre = float(np.median(t[inside]))
+    return {int(used[j]): (f"pick time {t[j] - centre:+.1f} s from the median of the event's "
+                           f"other picks: no source in the search box explains both (longest "
+                           f"travel time {longest:.1f} s)") for j in np.flatnonzero(~inside)}
 
 
 def screen_events(observations: Sequence[Observations], models: Sequence,
@@ -289,15 +376,34 @@ def screen_events(observations: Sequence[Observations], models: Sequence,
     failures: dict[int, LocationFailure] = {}
     for i, obs in enumerate(observations):
         try:
+            excluded = exclude_out_of_domain(obs, models, search)
+            if excluded:
+                obs = _without(obs, excluded)
+            if obs.n_used >= 2:
+                box = search_box(obs, models, search)
+                timing = exclude_inconsistent_times(obs, models, *box)
+                if timing:
+                    excluded.update(timing)
+                    obs = _without(obs, timing)
             if obs.n_used < search.min_picks:
+                why = "; ".join(sorted(set(excluded.values())))
                 raise InsufficientPicksError(
                     f"event {obs.event_id}: {obs.n_used} usable picks, at least "
-                    f"{search.min_picks} needed")
-            ready.append(ReadyEvent(i, obs, *search_box(obs, models, search)))
+                    f"{search.min_picks} needed" + (f" ({why})" if why else ""))
+            for j, why in excluded.items():
+                logger.warning("event %s: pick %s left out: %s", obs.event_id,
+                               obs.pick_ids[j] if obs.pick_ids else j, why)
+            ready.append(ReadyEvent(i, obs, *search_box(obs, models, search), excluded=excluded))
         except HypoSVIError as exc:
             logger.warning("event %s not located: %s", obs.event_id, exc)
             failures[i] = LocationFailure(obs.event_id, str(exc), type(exc).__name__)
     return ready, failures
+
+
+def _without(obs: Observations, picks: dict[int, str]) -> Observations:
+    used = obs.used.copy()
+    used[list(picks)] = False
+    return dataclasses.replace(obs, used=used)
 
 
 def locate_ready(ready: Sequence[ReadyEvent], models: Sequence, *, svgd: SVGDConfig,
@@ -437,12 +543,13 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
     for b, obs in enumerate(batch):
         out.append(_summarise(obs, particles[b].cpu().numpy(), final_log_prob[b], t0[b],
                               t0_var[b], models, error_models, likelihood, summary, info,
-                              (chunk[b].lower_km, chunk[b].upper_km), device, dtype))
+                              (chunk[b].lower_km, chunk[b].upper_km), device, dtype,
+                              chunk[b].excluded))
     return out
 
 
 def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_models,
-               likelihood, summary, info, box, device, dtype):
+               likelihood, summary, info, box, device, dtype, excluded=None):
     post = summarise_posterior(particles, log_prob, min_samples=summary.cluster_min_samples,
                                eps_km=summary.cluster_eps_km)
     notes = []
@@ -461,6 +568,10 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_mod
     spread = np.mean((t0_particles[placed] - t0) ** 2) if placed.any() else 0.0
     t0_sigma = float(np.sqrt(spread + np.mean(t0_var[placed] if placed.any() else t0_var)))
     residual = obs.arrival_s - (t0 + tt)
+    excluded = excluded or {}
+    if excluded:  # no prediction where the models do not reach; an absurd time has none either
+        out = np.array(sorted(excluded))
+        residual[out], tt[out], takeoff[out] = np.nan, np.nan, np.nan
     n_used = int(used.sum())
     normalised_rms = float(np.sqrt(np.mean((residual[used] / sigma[used]) ** 2)))
     level = summary.confidence_level
@@ -480,6 +591,7 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_mod
         residual_s=residual, weight=used.astype(float), takeoff_deg=takeoff,
         particles_xyz_km=particles, cluster_mask=post.mode_mask, sigma_s=sigma,
         map_xyz_km=post.best_particle_km, kde_mode_xyz_km=kde_mode,
+        pick_notes={int(i): why for i, why in excluded.items()},
         extra={"n_particles": int(len(particles)), "n_epochs": int(info["n_epochs"]),
                "cluster_fraction": float(post.mode_mask.mean()),
                "mode_share": post.mode_share, "n_modes": post.n_modes,
