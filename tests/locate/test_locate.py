@@ -166,3 +166,32 @@ def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
     above = np.array([2.0, -3.0, -2.9]) + rng.normal(0, 0.01, (150, 3))
     res = summarise(above, -rng.uniform(0.0, 1.0, 150))
     assert "above the highest station" in res.extra["quality_note"]
+
+
+def test_far_station_and_absurd_times_are_left_out_not_the_event():
+    """One station beyond the models' offset range, one above their depth range, and picks an
+    hour late: each is left out with its reason, and the event is located from the rest."""
+    from obspy_hyposvi.locate.locate import screen_events
+
+    obs = EVENTS[1]
+    xyz = obs.station_xyz_km.copy()
+    n = obs.n_picks
+    far = np.array([[500.0, 0.0, 0.0], [0.0, 5.0, -4.0]])  # 500 km off; 4 km above sea level
+    late = np.array([3600.0, 3601.0])
+    big = Observations(event_id="big", station_xyz_km=np.vstack([xyz, far, xyz[:2]]),
+                       phase_idx=np.r_[obs.phase_idx, 0, 0, 0, 0],
+                       arrival_s=np.r_[obs.arrival_s, 10.0, 2.0, obs.arrival_s[:2] + late],
+                       sigma_s=np.full(n + 4, 0.05),
+                       station_ids=[f"S{i}" for i in range(n)] + ["FAR", "HIGH", "S0", "S1"])
+    ready, failures = screen_events([big], MODELS, SearchConfig(margin_km=10.0))
+    assert not failures
+    notes = ready[0].excluded
+    assert sorted(notes) == [n, n + 1, n + 2, n + 3]
+    assert "FAR is 499 km" in notes[n] and "400 km range" in notes[n]
+    assert "HIGH at elevation 4000 m" in notes[n + 1]
+    assert "pick time +36" in notes[n + 2] and "no source in the search box" in notes[n + 3]
+    res = locate_events([big], MODELS, svgd=SVGDConfig(n_particles=20, n_epochs=15),
+                        search=SearchConfig(margin_km=10.0))[0]
+    assert isinstance(res, LocationResult)
+    assert res.weight[n:].sum() == 0 and set(res.pick_notes) == set(notes)
+    assert np.isnan(res.residual_s[n]) and np.isfinite(res.residual_s[:n]).all()
