@@ -81,7 +81,7 @@ def score(report, truth, moved: set) -> dict:
         m2 = float(d @ np.linalg.solve(res.covariance_km2, d))
         row = {"epicentral_km": float(np.hypot(d[0], d[1])), "depth_km": float(abs(d[2])),
                "origin_time_s": float(abs(obs.reference_time + res.origin_time_s - t["time"])),
-               "inside_68": m2 <= k68, "inside_90": m2 <= k90,
+               "inside_68": bool(m2 <= k68), "inside_90": bool(m2 <= k90),
                "semi_major_km": res.ellipsoid.semi_major_km,
                "mode_share": res.extra.get("mode_share"),
                "converged": bool(res.extra.get("converged", True))}

@@ -56,6 +56,12 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--estimate-station-terms", type=Path, default=None, metavar="OUT",
                        help="estimate station terms from the catalogue (on top of "
                             "--station-terms), locate with them, and write them to OUT (CSV)")
+    group.add_argument("--margin-km", type=float, default=None, metavar="KM",
+                       help="the search box is the stations' bounding box widened by this "
+                            "(default 30 km)")
+    group.add_argument("--depth-km", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
+                       help="depth range of the search, km below sea level (default: the "
+                            "models' range)")
     group.add_argument("--pick-sigma", type=float, default=None,
                        help="uncertainty of picks that state none, s (default 0.1)")
     group.add_argument("--confidence", type=float, default=None,
@@ -75,6 +81,7 @@ def location_settings(args: argparse.Namespace) -> dict:
     """
     from ..bridge.picks import PickConfig
     from ..locate.likelihood import LikelihoodConfig
+    from ..locate.locate import SearchConfig
     from ..locate.summary import SummaryConfig
     from ..locate.svgd import SVGDConfig
 
@@ -89,6 +96,9 @@ def location_settings(args: argparse.Namespace) -> dict:
                                        seed=args.seed)),
             "likelihood": LikelihoodConfig(kind=args.likelihood, error_model=_error_model(args)),
             "summary": SummaryConfig(**given(confidence_level=args.confidence)),
+            "search": SearchConfig(**given(
+                margin_km=getattr(args, "margin_km", None),
+                depth_km=tuple(args.depth_km) if getattr(args, "depth_km", None) else None)),
             "picks": PickConfig(**given(default_sigma_s=args.pick_sigma)),
             **_station_term_settings(args),
         }

@@ -174,6 +174,13 @@ def run(args: argparse.Namespace) -> int:
         with event_progress(len(catalog), "locating") as progress:
             report = locator.run(catalog, inventory, progress=progress)
     write_catalog(report.catalog, args.output, format=args.format)
+    if args.estimate_station_terms is not None:
+        from ..bridge.station_terms import write_station_terms
+
+        write_station_terms(args.estimate_station_terms, report.station_terms,
+                            report.station_term_counts)
+        print(f"station terms: {args.estimate_station_terms} "
+              f"({len(report.station_terms)} station-phases)")
     for line in report.summary_lines():
         print(line)
     print(f"written: {args.output} ({args.format})")
@@ -214,6 +221,9 @@ def check_outputs(args: argparse.Namespace) -> None:
                       overwrite=args.overwrite, option="-o")
     if args.plot is not None:
         check_output_folder(args.plot, option="--plot")
+    if args.estimate_station_terms is not None:
+        check_output_file(args.estimate_station_terms, inputs=(args.picks, args.inventory),
+                          overwrite=args.overwrite, option="--estimate-station-terms")
 
 
 def write_figures(report, folder: Path, truth_xyz_km=None) -> list[Path]:

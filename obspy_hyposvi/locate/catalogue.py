@@ -15,9 +15,10 @@ accuracy as well as honesty. Here the catalogue's own residuals set it (empirica
 3. **Outliers.** A pick whose residual is more than ``outlier_sigmas`` of its total error from
    the rest of its event is left out of the likelihood (kept in the event, with its residual);
    at least ``min_picks`` picks stay.
-4. **Final pass** with the estimated model, and a second look: the residuals at the new
-   locations give the model and the outliers again; if the model moved by more than
-   ``model_tolerance`` or an event's outliers changed, those events are located once more.
+4. **Refinement pass** (prior size) with that model and without the outliers, whose
+   residuals, from better locations, give the model and the outliers again.
+5. **Final pass** at full size. The outliers are checked once more at the final locations, and
+   events whose flags changed are located again.
 
 Station terms (optional) are per-station, per-phase static corrections, estimated the same
 way from the residuals of located events and subtracted from the arrival times before the
@@ -65,9 +66,6 @@ class EstimationConfig:
     outlier_sigmas
         A pick further than this many total standard deviations from the rest of its event
         is an outlier. 5: a good pick gets there once in ~2 million.
-    model_tolerance
-        Relocate every event once more when an estimated error term moves by more than this
-        share between passes.
     min_station_picks
         Fewest used picks of a station and phase to estimate its term.
     station_iterations
@@ -78,14 +76,13 @@ class EstimationConfig:
     prior_epochs: int = 100
     min_residuals: int = 30
     outlier_sigmas: float = 5.0
-    model_tolerance: float = 0.15
     min_station_picks: int = 3
     station_iterations: int = 3
 
     def __post_init__(self) -> None:
         checks = {"prior_particles": self.prior_particles >= 2, "prior_epochs": self.prior_epochs >= 1,
                   "min_residuals": self.min_residuals >= 5,
-                  "outlier_sigmas": self.outlier_sigmas > 1, "model_tolerance": self.model_tolerance > 0,
+                  "outlier_sigmas": self.outlier_sigmas > 1,
                   "min_station_picks": self.min_station_picks >= 1,
                   "station_iterations": self.station_iterations >= 1}
         for name, ok in checks.items():
@@ -402,55 +399,48 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
         say(f"pass {n_passes}: {what}, {len(events)} events")
         return locate_pass(events, svgd_, likelihood_) if events else []
 
+    cheap = dataclasses.replace(svgd, n_particles=min(svgd.n_particles,
+                                                      estimation.prior_particles),
+                                n_epochs=min(svgd.n_epochs, estimation.prior_epochs))
     if given:
         estimates = tuple(ErrorModelEstimate(p, m, "given") for p, m in
                           zip(_PHASES, likelihood.phase_error_models(len(_PHASES))))
-        results = run(ready, svgd, likelihood, "given error model")
+        results = run(ready, cheap, likelihood, "given error model, outliers")
     else:
-        prior_svgd = dataclasses.replace(svgd, n_particles=min(svgd.n_particles,
-                                                              estimation.prior_particles),
-                                         n_epochs=min(svgd.n_epochs, estimation.prior_epochs))
         prior = dataclasses.replace(likelihood, error_model=likelihood.prior_error_model)
-        results = run(ready, prior_svgd, prior, "prior error model")
-        estimates = _phase_estimates(results, [e.observations for e in ready], likelihood,
-                                     estimation)
+        results = run(ready, cheap, prior, "prior error model")
+    # refinement passes at the prior pass's size: each one's residuals set the error model,
+    # the outliers and the station terms of the next; the final pass runs at full size
+    n_refine = 0 if given else 1
+    if estimate_station_terms_:  # one update of the terms before each pass after the first
+        n_refine = max(n_refine, estimation.station_iterations)
     notes: dict[int, dict[int, str]] = {}
-    ready, notes, changed = _reflag(ready, results, estimates, notes, estimation, search)
-    if not given:
-        results = run(ready, svgd, _with(likelihood, estimates), "estimated error model")
-        again = _phase_estimates(results, [e.observations for e in ready], likelihood,
-                                 estimation)
-        moved = _moved(estimates, again, estimation.model_tolerance)
-        estimates = again
-        ready, notes, changed = _reflag(ready, results, estimates, notes, estimation, search)
-        redo = list(range(len(ready))) if moved else changed
-        if redo:
-            new = run([ready[j] for j in redo], svgd, _with(likelihood, estimates),
-                      "error model or outliers settled")
-            for j, res in zip(redo, new):
-                results[j] = res
-    elif changed:
-        new = run([ready[j] for j in changed], svgd, likelihood, "outliers left out")
-        for j, res in zip(changed, new):
-            results[j] = res
-
-    if estimate_station_terms_:
-        for it in range(estimation.station_iterations):
+    for k in range(n_refine + 1):
+        if not given:
+            estimates = _phase_estimates(results, [e.observations for e in ready], likelihood,
+                                         estimation)
+        if estimate_station_terms_ and k > 0:
             found = estimate_station_terms(results, [e.observations for e in ready],
                                            min_picks=estimation.min_station_picks)
-            delta = {k: v[0] for k, v in found.items()}
-            counts.update({k: v[1] for k, v in found.items()})
-            for k, v in delta.items():
-                terms[k] = terms.get(k, 0.0) + v
+            delta = {key: v[0] for key, v in found.items()}
+            counts.update({key: v[1] for key, v in found.items()})
+            for key, v in delta.items():
+                terms[key] = terms.get(key, 0.0) + v
             ready = [dataclasses.replace(e, observations=apply_station_terms(e.observations,
                                                                             delta))
                      for e in ready]
-            results = run(ready, svgd, _with(likelihood, estimates),
-                          f"station terms, iteration {it + 1}")
-            if not given:
-                estimates = _phase_estimates(results, [e.observations for e in ready],
-                                             likelihood, estimation)
-            ready, notes, _ = _reflag(ready, results, estimates, notes, estimation, search)
+        ready, notes, _ = _reflag(ready, results, estimates, notes, estimation, search)
+        final_pass = k == n_refine
+        results = run(ready, svgd if final_pass else cheap, _with(likelihood, estimates),
+                      "final" if final_pass else "estimated error model" if not given
+                      else "station terms")
+    # a last look at the outliers from the final locations: relocate events whose flags moved
+    ready, notes, changed = _reflag(ready, results, estimates, notes, estimation, search)
+    if changed:
+        new = run([ready[j] for j in changed], svgd, _with(likelihood, estimates),
+                  "outliers settled")
+        for j, res in zip(changed, new):
+            results[j] = res
 
     final: list = [failures.get(i) for i in range(len(observations))]
     final_obs: list = list(base)
@@ -475,18 +465,6 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
 
 def _with(likelihood: LikelihoodConfig, estimates: Sequence[ErrorModelEstimate]) -> LikelihoodConfig:
     return dataclasses.replace(likelihood, error_model=tuple(e.model for e in estimates))
-
-
-def _moved(old: Sequence[ErrorModelEstimate], new: Sequence[ErrorModelEstimate],
-           tolerance: float) -> bool:
-    """Whether an error term moved by more than ``tolerance`` (relative) between passes."""
-    for a, b in zip(old, new):
-        for t in (1.0, 10.0, 30.0):  # compare the total forward term at a few travel times
-            va = np.clip(a.model.fraction * t, a.model.min_s, a.model.max_s)
-            vb = np.clip(b.model.fraction * t, b.model.min_s, b.model.max_s)
-            if abs(vb - va) > tolerance * max(va, 1e-3):
-                return True
-    return False
 
 
 def _reflag(ready: list[ReadyEvent], results: Sequence, estimates, notes: dict,

@@ -62,5 +62,5 @@ def test_summary_without_skipped_picks(locator, event_with_picks, inventory):
     # outliers, but no pick is skipped
     assert not any("left out of located events" in line for line in lines)
     # one event of few picks: the prior error model, saying so
-    assert lines[1].startswith("  error model (2 passes): P: max(0.100 s, 10.0 % of T)")
+    assert lines[1].startswith("  error model (3 passes): P: max(0.100 s, 10.0 % of T)")
     assert "too few to estimate" in lines[1]
