@@ -72,10 +72,11 @@ def score(report, truth, moved: set) -> dict:
     k68, k90 = chi2.ppf(0.6827, 3), chi2.ppf(0.90, 3)
     rows = []
     flagged_moved = flagged_good = n_moved = n_good = 0
-    for res, obs, t in zip(report.results, report.observations, truth):
+    for res, obs, t, frame in zip(report.results, report.observations, truth,
+                                  report.projections):
         if not isinstance(res, LocationResult):
             continue
-        x, y, _ = report.projection.to_xyz_km(t["lon"], t["lat"])
+        x, y, _ = frame.to_xyz_km(t["lon"], t["lat"])  # each event has its own frame
         true = np.array([float(x), float(y), t["depth_km"]])
         d = np.asarray(res.hypocentre_xyz_km) - true
         m2 = float(d @ np.linalg.solve(res.covariance_km2, d))

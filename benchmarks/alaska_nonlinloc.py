@@ -386,7 +386,7 @@ def compare(report, catalog, locator: Locator, grid_check: bool = False) -> list
         m2_in_nll = mahalanobis2(np.array([ox, oy, depth_km]) - stats["expect_xyz_km"],
                                  stats["covariance_km2"])
         # NonLinLoc's inside ours: offsets in our frame, from our cluster mean
-        nx, ny, _ = report.projection.to_xyz_km(ref.longitude, ref.latitude)
+        nx, ny, _ = report.projections[k].to_xyz_km(ref.longitude, ref.latitude)
         m2_in_ours = mahalanobis2(np.array([float(nx), float(ny), ref.depth / 1e3]) - mean_xyz,
                                   cov)
         nll_xyz = np.array([float(nx), float(ny), max(ref.depth / 1e3, DEPTH_KM[0])])
@@ -513,11 +513,12 @@ def _required_offset_km(locator_margin_km: float, catalog, inventory) -> float:
     """Largest box-corner-to-station distance the locator's search box will need, km."""
     from obspy_hyposvi.bridge.picks import observations_from_event, projection_for
 
-    projection = projection_for(catalog, inventory)
     reach = 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for event in catalog:
+            # each event in its own frame, as the locator does
+            projection = projection_for(event, inventory)
             xyz = observations_from_event(event, inventory, projection)[0].station_xyz_km
             lower = xyz[:, :2].min(axis=0) - locator_margin_km
             upper = xyz[:, :2].max(axis=0) + locator_margin_km

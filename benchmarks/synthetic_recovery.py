@@ -56,10 +56,11 @@ def score(report, truth: list[dict]) -> dict:
     epi, dep, ot, inside = [], [], [], []
     degenerate = 0
     per_event = []
-    for res, obs, t in zip(report.results, report.observations, truth):
+    for res, obs, t, frame in zip(report.results, report.observations, truth,
+                                  report.projections):
         if not isinstance(res, LocationResult):
             continue
-        x, y, _ = report.projection.to_xyz_km(t["lon"], t["lat"])
+        x, y, _ = frame.to_xyz_km(t["lon"], t["lat"])  # each event has its own frame
         true_xyz = np.array([float(x), float(y), t["depth_km"]])
         d = np.asarray(res.hypocentre_xyz_km) - true_xyz
         epi.append(float(np.hypot(d[0], d[1])))

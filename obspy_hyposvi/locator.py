@@ -21,8 +21,8 @@ from .bridge.picks import (
     PickConfig,
     Skipped,
     TooFewUsablePicksError,
+    event_projections,
     observations_from_event,
-    projection_for,
 )
 from .eikonet.model import TravelTimeModel, load_model
 from .eikonet.pairing import check_model_pair, model_sources
@@ -59,7 +59,13 @@ class LocateReport:
     observations
         Per input event, the :class:`Observations` used (None where the picks were unusable).
     projection
-        The local projection used.
+        Frame of the first event that has one (see ``projections``); kept for code written
+        when one frame served the whole catalogue.
+    projections
+        Per input event, the local frame (:class:`~obspy_hyposvi.geo.Projection`) of its
+        observations and result, None where none of its stations could be placed. Each event
+        has its own frame, so that one event never moves another's (see
+        :func:`~obspy_hyposvi.bridge.picks.event_projections`).
     skipped_picks
         Every pick left out of the observations (:class:`~obspy_hyposvi.bridge.picks.Skipped`,
         each naming its event), over all events, those not located included; in located
@@ -75,6 +81,7 @@ class LocateReport:
     station_terms: dict = field(default_factory=dict)
     n_passes: int = 0
     station_term_counts: dict = field(default_factory=dict)
+    projections: list = field(default_factory=list)
 
     @property
     def n_located(self) -> int:
@@ -142,8 +149,8 @@ class _Prepared:
 
     Attributes
     ----------
-    projection
-        Local frame of the run.
+    projections
+        Per input event, its local frame (None where none of its stations can be placed).
     observations
         Per input event, its observations, or None where its picks were unusable.
     failures
@@ -152,7 +159,7 @@ class _Prepared:
         Per input event, the picks left out of it.
     """
 
-    projection: Projection
+    projections: list[Projection | None]
     observations: list[Observations | None]
     failures: dict[int, LocationFailure]
     skipped_per_event: list[list[Skipped]]
@@ -161,6 +168,11 @@ class _Prepared:
     def usable(self) -> list[int]:
         """Catalogue indices of the events that have observations, in order."""
         return [i for i, obs in enumerate(self.observations) if obs is not None]
+
+    @property
+    def projection(self) -> Projection | None:
+        """The first event's frame that exists (the report's backward-compatible one)."""
+        return next((p for p in self.projections if p is not None), None)
 
 
 class Locator:
@@ -270,7 +282,7 @@ class Locator:
                                 progress=lambda line: logger.info("%s", line))
 
     def _prepare(self, catalog: Catalog, inventory: Inventory) -> _Prepared:
-        """Check the input, choose the projection, turn each event's picks into observations.
+        """Check the input, choose each event's frame, turn its picks into observations.
 
         Shared by :meth:`run` and :mod:`obspy_hyposvi.distributed`, so that both see the same
         observations and report the same failures and skipped picks.
@@ -281,7 +293,10 @@ class Locator:
             raise InputError(f"expected an obspy Inventory, got {type(inventory).__name__}")
         if len(catalog) == 0:
             raise InputError("the catalogue is empty: nothing to locate")
-        projection = projection_for(catalog, inventory)
+        projections = event_projections(catalog, inventory)
+        # an event none of whose stations can be placed has no frame of its own; any frame
+        # serves to list why each of its picks is left out (none is projected)
+        stand_in = next(p for p in projections if p is not None)
         observations: list[Observations | None] = []
         failures: dict[int, LocationFailure] = {}
         skipped_per_event: list[list[Skipped]] = []
@@ -289,7 +304,8 @@ class Locator:
         for i, event in enumerate(catalog):
             event_id = str(event.resource_id)
             try:
-                obs, skipped = observations_from_event(event, inventory, projection, self.picks,
+                obs, skipped = observations_from_event(event, inventory,
+                                                       projections[i] or stand_in, self.picks,
                                                        warned_stations=warned)
             except HypoSVIError as exc:
                 logger.warning("event %s not located: %s", event_id, exc)
@@ -299,7 +315,7 @@ class Locator:
                 skipped = list(exc.skipped) if isinstance(exc, TooFewUsablePicksError) else []
             observations.append(obs)
             skipped_per_event.append(skipped)
-        return _Prepared(projection=projection, observations=observations, failures=failures,
+        return _Prepared(projections=projections, observations=observations, failures=failures,
                          skipped_per_event=skipped_per_event)
 
     def _report(self, catalog: Catalog, prepared: _Prepared, run: CatalogueRun) -> LocateReport:
@@ -317,18 +333,19 @@ class Locator:
         observations = [final_obs.get(i, obs) for i, obs in enumerate(prepared.observations)]
         out = Catalog(resource_id=catalog.resource_id, description=catalog.description,
                       comments=list(catalog.comments), creation_info=catalog.creation_info)
-        for event, res, obs, skipped in zip(catalog, results, observations,
-                                            prepared.skipped_per_event):
+        for event, res, obs, skipped, frame in zip(catalog, results, observations,
+                                                   prepared.skipped_per_event,
+                                                   prepared.projections):
             if isinstance(res, LocationResult):
                 # skipped picks get weight-0 arrivals: every pick of the event is in the origin
-                origin = origin_from_result(res, obs, prepared.projection,
+                origin = origin_from_result(res, obs, frame,
                                             model_info=self.model_info, version=__version__,
                                             skipped=skipped)
                 out.append(add_origin(event, origin))
             else:
                 out.append(event.copy())
         return LocateReport(catalog=out, results=results, observations=observations,
-                            projection=prepared.projection,
+                            projection=prepared.projection, projections=prepared.projections,
                             skipped_picks=[s for per_event in prepared.skipped_per_event
                                            for s in per_event],
                             error_models=run.error_models, station_terms=run.station_terms,

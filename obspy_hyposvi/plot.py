@@ -137,8 +137,31 @@ def plot_event(result: LocationResult, observations: Observations | None,
     return path
 
 
+def _frames(projection: Projection | Sequence[Projection | None] | None,
+            n_events: int) -> tuple[list[Projection | None], Projection | None]:
+    """Per event, its frame, and the common frame of the figure (the first event's)."""
+    if projection is None or isinstance(projection, Projection):
+        return [projection] * n_events, projection
+    frames = list(projection)
+    if len(frames) != n_events:
+        raise ValueError(f"{len(frames)} projections for {n_events} events")
+    return frames, next((f for f in frames if f is not None), None)
+
+
+def _into_frame(xyz_km: np.ndarray, source: Projection | None,
+                target: Projection | None) -> np.ndarray:
+    """``(n, 3)`` points of frame ``source`` in frame ``target`` (depths unchanged)."""
+    xyz_km = np.asarray(xyz_km, dtype=float).reshape(-1, 3)
+    if source is None or target is None or source.crs == target.crs:
+        return xyz_km
+    lon, lat, _ = source.to_lonlat(xyz_km[:, 0], xyz_km[:, 1])
+    x_km, y_km, _ = target.to_xyz_km(lon, lat)
+    return np.column_stack([x_km, y_km, xyz_km[:, 2]])
+
+
 def plot_catalog(results: Sequence[Any], observations_list: Sequence[Observations | None],
-                 projection: Projection | None, path: str | Path, *,
+                 projection: Projection | Sequence[Projection | None] | None,
+                 path: str | Path, *,
                  truth_xyz_km: np.ndarray | None = None, title: str | None = None) -> Path:
     """Map and west-east cross-section of all located events, with error bars and stations.
 
@@ -152,12 +175,15 @@ def plot_catalog(results: Sequence[Any], observations_list: Sequence[Observation
     observations_list
         Per event, its :class:`Observations` (for the stations) or None.
     projection
-        Frame of the coordinates, for the title; None omits it.
+        Frame of the coordinates, for the title; None omits it. A sequence gives each event's
+        own frame (``LocateReport.projections``): events are drawn in the first one, the
+        others' hypocentres and stations mapped into it through longitude and latitude (their
+        error bars are not rotated).
     path
         Output image.
     truth_xyz_km
         Optional ``(n_events, 3)`` true hypocentres in the same order as ``results`` (rows of
-        NaN are skipped), km.
+        NaN are skipped), km, each in its event's frame.
     title
         Figure title.
 
@@ -167,8 +193,10 @@ def plot_catalog(results: Sequence[Any], observations_list: Sequence[Observation
         ``path``.
     """
     path = Path(path)
+    frames, target = _frames(projection, len(results))
     located = [(k, r) for k, r in enumerate(results) if isinstance(r, LocationResult)]
-    stations = [o.station_xyz_km for o in observations_list if o is not None]
+    stations = [_into_frame(o.station_xyz_km, frame, target)
+                for o, frame in zip(observations_list, frames) if o is not None]
     fig = _new_figure(12.0, 5.0)
     ax_map, ax_sec = fig.subplots(1, 2)
     if stations:
@@ -176,7 +204,8 @@ def plot_catalog(results: Sequence[Any], observations_list: Sequence[Observation
         ax_map.plot(xyz[:, 0], xyz[:, 1], "v", c="k", ms=6, label="stations")
         ax_sec.plot(xyz[:, 0], xyz[:, 2], "v", c="k", ms=6)
     if located:
-        hypo = np.array([r.hypocentre_xyz_km for _, r in located], dtype=float)
+        hypo = np.concatenate([_into_frame(r.hypocentre_xyz_km, frames[k], target)
+                               for k, r in located])
         half = np.array([np.sqrt(np.clip(np.diag(r.covariance_km2), 0.0, None))
                          * sigma_scale(r.confidence_level, 1) for _, r in located])
         levels = sorted({f"{r.confidence_level:g}" for _, r in located})
@@ -187,6 +216,8 @@ def plot_catalog(results: Sequence[Any], observations_list: Sequence[Observation
                         c="tab:red", ms=4, capsize=2)
     if truth_xyz_km is not None:
         truth = np.asarray(truth_xyz_km, dtype=float).reshape(-1, 3)
+        if len(truth) == len(frames):
+            truth = np.concatenate([_into_frame(t, f, target) for t, f in zip(truth, frames)])
         ok = np.all(np.isfinite(truth), axis=1)
         ax_map.plot(truth[ok, 0], truth[ok, 1], "*", c="gold", mec="k", ms=10, label="true")
         ax_sec.plot(truth[ok, 0], truth[ok, 2], "*", c="gold", mec="k", ms=10)
@@ -196,7 +227,9 @@ def plot_catalog(results: Sequence[Any], observations_list: Sequence[Observation
     ax_sec.invert_yaxis()  # depth grows downwards
     if located or stations or truth_xyz_km is not None:
         ax_map.legend(fontsize=8, loc="best")
-    frame = f" ({projection.crs})" if projection is not None else ""
+    frame = f" ({target.crs})" if target is not None else ""
+    if len({f.crs for f in frames if f is not None}) > 1:
+        frame = f" ({target.crs}; events of other frames mapped into it)"
     fig.suptitle((title or f"{len(located)} of {len(results)} events located") + frame,
                  fontsize=10)
     path.parent.mkdir(parents=True, exist_ok=True)

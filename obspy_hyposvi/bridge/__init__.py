@@ -18,6 +18,7 @@ from .origins import NAMESPACE, NSMAP, add_origin, origin_from_result, write_cat
 from .picks import (
     PickConfig,
     Skipped,
+    event_projections,
     observations_from_event,
     projection_for,
     read_catalog,
@@ -32,6 +33,7 @@ __all__ = [
     "PickConfig",
     "Skipped",
     "add_origin",
+    "event_projections",
     "observations_from_event",
     "origin_from_result",
     "projection_for",

@@ -289,6 +289,8 @@ def origin_from_result(
             text=f"obspy_hyposvi {version}: rejected: {result.extra['quality_note']}",
             creation_info=CreationInfo(author=_AGENCY, version=str(version))))
     origin.extra = _extra(result, model_info, level, convergence_deg)
+    # each event is located in its own frame: say which (an EPSG code)
+    origin.extra["projection"] = {"value": projection.crs, "namespace": NAMESPACE}
     return origin
 
 

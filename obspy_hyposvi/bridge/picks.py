@@ -32,7 +32,7 @@ from obspy import Catalog, Inventory, UTCDateTime
 from obspy.core.event import Event, Pick
 
 from ..errors import HypoSVIWarning, InputError, InsufficientPicksError
-from ..geo import Projection
+from ..geo import Projection, utm_crs_for
 from ..locate.observations import PHASE_INDEX, Observations
 from .phase_formats import phase_file_reader, station_file_reader
 
@@ -40,6 +40,7 @@ __all__ = [
     "PickConfig",
     "Skipped",
     "TooFewUsablePicksError",
+    "event_projections",
     "observations_from_event",
     "projection_for",
     "read_catalog",
@@ -742,6 +743,58 @@ def projection_for(catalog: Catalog | Event | Iterable[Event],
     'EPSG:32632'
     """
     events = [catalog] if isinstance(catalog, Event) else list(catalog)
+    crs = _utm_crs_of_stations(events, inventory)
+    if crs is None:
+        raise InputError(f"cannot choose a projection: none of the stations picked in "
+                         f"{len(events)} events can be placed: "
+                         f"{_unplaced_stations(events, inventory)}")
+    return Projection(crs)
+
+
+def event_projections(catalog: Catalog | Iterable[Event],
+                      inventory: Inventory) -> list[Projection | None]:
+    """Per event, the UTM projection of its own picked stations (see :func:`projection_for`).
+
+    Each event gets its own frame, so adding a far event to a catalogue never moves another
+    event's frame (a Southern California event stays in UTM 11 beside an Alaska one).
+
+    Parameters
+    ----------
+    catalog
+        Events whose picks name the stations.
+    inventory
+        Station metadata.
+
+    Returns
+    -------
+    list of Projection or None
+        In catalogue order; None for an event none of whose picked stations can be placed.
+
+    Raises
+    ------
+    InputError
+        No picked station of any event can be placed (the message says why, by kind).
+
+    Examples
+    --------
+    >>> from obspy import read_inventory, UTCDateTime
+    >>> from obspy.core.event import Event, Pick, WaveformStreamID
+    >>> pick = Pick(time=UTCDateTime(2015, 1, 1), phase_hint="P",
+    ...             waveform_id=WaveformStreamID(seed_string="GR.FUR..LHZ"))
+    >>> [p.crs for p in event_projections([Event(picks=[pick])], read_inventory())]
+    ['EPSG:32632']
+    """
+    events = list(catalog)
+    codes = [_utm_crs_of_stations([event], inventory) for event in events]
+    if all(code is None for code in codes):
+        projection_for(events, inventory)  # raises, with the catalogue-wide reasons
+    frames = {code: Projection(code) for code in set(codes) if code is not None}  # one each
+    return [None if code is None else frames[code] for code in codes]
+
+
+def _utm_crs_of_stations(events: list[Event], inventory: Inventory) -> str | None:
+    """EPSG code of the UTM zone at the median lon/lat of the stations picked in ``events``
+    (each station once, at its first pick's time), or None when none can be placed."""
     positions: dict[str, tuple[float, float]] = {}
     for event in events:
         for pick in event.picks:
@@ -753,8 +806,7 @@ def projection_for(catalog: Catalog | Event | Iterable[Event],
             if found is not None:
                 positions[station] = (found[0]["longitude"], found[0]["latitude"])
     if not positions:
-        raise InputError(f"cannot choose a projection: none of the stations picked in "
-                         f"{len(events)} events can be placed: "
-                         f"{_unplaced_stations(events, inventory)}")
+        return None
     lon, lat = np.array(list(positions.values()), dtype=np.float64).T
-    return Projection.for_points(lon, lat)
+    # the median resists a few far stations (as Projection.for_points)
+    return utm_crs_for(float(np.median(lon)), float(np.median(lat)))

@@ -65,16 +65,16 @@ def errors_against_truth(report, truth: dict[str, dict]) -> list[dict]:
     -------
     list of dict
         ``event_id``, ``epicentral_km``, ``depth_km`` (located minus true, km, + deeper),
-        ``origin_time_s`` (located minus true, s) and ``truth_xyz_km`` in the run's frame.
+        ``origin_time_s`` (located minus true, s) and ``truth_xyz_km`` in the event's frame.
     """
     from ..locate.result import LocationResult
 
     out = []
-    for res, obs in zip(report.results, report.observations):
+    for res, obs, frame in zip(report.results, report.observations, report.projections):
         if not isinstance(res, LocationResult) or res.event_id not in truth:
             continue
         t = truth[res.event_id]
-        x, y, _ = report.projection.to_xyz_km(t["lon"], t["lat"])
+        x, y, _ = frame.to_xyz_km(t["lon"], t["lat"])  # the event's own frame
         true_xyz = np.array([float(x), float(y), t["depth_km"]])
         hypo = np.asarray(res.hypocentre_xyz_km, dtype=float)
         origin_time = obs.reference_time + res.origin_time_s
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     truth_xyz = np.array([by_id.get(str(r.event_id), np.full(3, np.nan)) for r in report.results])
     figure = args.output / "located.png"
     write_atomically(figure, partial(
-        plot_catalog, report.results, report.observations, report.projection,
+        plot_catalog, report.results, report.observations, report.projections,
         truth_xyz_km=truth_xyz, title="hyposvi demo: bundled synthetic catalogue (stars: truth)"))
     print(f"written: {out_xml}, {figure}")
     return 0

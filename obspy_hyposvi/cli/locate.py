@@ -241,10 +241,17 @@ def write_figures(report, folder: Path, truth_xyz_km=None) -> list[Path]:
         if isinstance(res, LocationResult):
             truth = None if truth_xyz_km is None else truth_xyz_km[k]
             path = folder / f"{k + 1:03d}.png"
-            write_atomically(path, partial(plot_event, res, obs, report.projection,
+            write_atomically(path, partial(plot_event, res, obs, _frame_of(report, k),
                                            truth_xyz_km=truth))
             paths.append(path)
     path = folder / "catalog.png"
     write_atomically(path, partial(plot_catalog, report.results, report.observations,
-                                   report.projection, truth_xyz_km=truth_xyz_km))
+                                   getattr(report, "projections", None) or report.projection,
+                                   truth_xyz_km=truth_xyz_km))
     return paths + [path]
+
+
+def _frame_of(report, k: int):
+    """The frame of event ``k`` (each event has its own), or the report's only one."""
+    projections = getattr(report, "projections", None)
+    return projections[k] if projections else report.projection
