@@ -36,7 +36,14 @@ import numpy as np
 
 from .._settings import reject_unknown_keys
 from .likelihood import ErrorModel, LikelihoodConfig
-from .locate import LocationFailure, ReadyEvent, SearchConfig, locate_ready, screen_events
+from .locate import (
+    LocationFailure,
+    ReadyEvent,
+    SearchConfig,
+    locate_ready,
+    log_quality,
+    screen_events,
+)
 from .observations import Observations
 from .result import LocationResult
 from .summary import SummaryConfig
@@ -456,6 +463,7 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
                                               zip(event.observations.station_ids,
                                                   event.observations.phase_idx))})
         final[event.index] = res
+    log_quality(final)
     for e in estimates:
         logger.info("error model %s", e.describe())
     return CatalogueRun(results=final, error_models=estimates, n_passes=n_passes,

@@ -33,7 +33,8 @@ from .summary import SummaryConfig, confidence_ellipsoid, horizontal_ellipse, kd
 from .svgd import SVGDConfig, run_svgd
 
 __all__ = ["SearchConfig", "LocationFailure", "ReadyEvent", "locate_events", "locate_ready",
-           "screen_events", "search_box", "exclude_out_of_domain", "exclude_inconsistent_times"]
+           "screen_events", "search_box", "exclude_out_of_domain", "exclude_inconsistent_times",
+           "log_quality"]
 
 logger = logging.getLogger(__name__)
 
@@ -482,7 +483,15 @@ def locate_events(observations: Sequence[Observations], models: Sequence, *,
                            search=search, device=device, dtype=dtype, progress=_progress)
     for event, res in zip(ready, located):
         results[event.index] = res
+    log_quality(located)
     return results
+
+
+def log_quality(results: Sequence) -> None:
+    """One warning per location that failed its checks (callers log final passes only)."""
+    for res in results:
+        if isinstance(res, LocationResult) and res.extra.get("quality_note"):
+            logger.warning("event %s: %s", res.event_id, res.extra["quality_note"])
 
 
 def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary, search,
@@ -582,8 +591,6 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_mod
     ellipsoid = confidence_ellipsoid(cov, level)
     horizontal = horizontal_ellipse(cov, level)
     quality = "; ".join(notes)
-    if quality:
-        logger.warning("event %s: %s", obs.event_id, quality)
     return LocationResult(
         event_id=obs.event_id, hypocentre_xyz_km=hypo, covariance_km2=cov, origin_time_s=t0,
         origin_time_uncertainty_s=t0_sigma, ellipsoid=ellipsoid,
