@@ -599,6 +599,7 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_mod
         particles_xyz_km=particles, cluster_mask=post.mode_mask, sigma_s=sigma,
         map_xyz_km=post.best_particle_km, kde_mode_xyz_km=kde_mode,
         pick_notes={int(i): why for i, why in excluded.items()},
+        placed_mask=post.placed_mask,
         extra={"n_particles": int(len(particles)), "n_epochs": int(info["n_epochs"]),
                "cluster_fraction": float(post.mode_mask.mean()),
                "mode_share": post.mode_share, "n_modes": post.n_modes,

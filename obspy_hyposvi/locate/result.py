@@ -82,6 +82,9 @@ class LocationResult:
         estimate), km.
     pick_notes
         ``{pick index: text}``: why a pick was left out (outliers), for the arrivals' comments.
+    placed_mask
+        ``(n_particles,)`` True for particles that sample the posterior (within 10.6 of the
+        best log-posterior); the covariance is theirs.
     extra
         Scalar diagnostics (n_particles, n_epochs, cluster_fraction, kde_bandwidth_km...).
     """
@@ -104,6 +107,7 @@ class LocationResult:
     map_xyz_km: np.ndarray | None = None
     kde_mode_xyz_km: np.ndarray | None = None
     pick_notes: dict = field(default_factory=dict)
+    placed_mask: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     @property
