@@ -21,13 +21,15 @@ NonLinLoc's frame go through the same Lambert projection (pyproj reproduces NonL
 x/y to < 0.1 m). Ours is the posterior cluster's covariance (km^2, local UTM frame), centred on
 the cluster mean. A covariance describes the spread about its mean, so each ellipsoid is
 centred there, and each *solution* tested is the reported origin (NonLinLoc's maximum
-likelihood point, our KDE peak).
+likelihood point, our posterior mean).
 
-Where no DBSCAN cluster holds more than 3 particles, the package's summary uses the particles
-within 10.6 of the best log-posterior (a posterior wider than DBSCAN's 0.8 km eps), or every
-particle when those are too few: the table marks it (``!``), as the ellipsoid is then that of
-a wide posterior or of the whole cloud. The package itself flags a location whose particles did
-not reach the posterior (``extra["converged"]``, a rejected origin); the summary counts them.
+The table marks (``!``) a posterior with several modes (its ellipsoid covers them all). For
+each event it also records the stated 68 % depth half-width against the 16-84 % depth spread
+of the particles that sample the posterior (issue 9: never below a quarter of it). The package
+itself flags a location whose particles did not reach the posterior (``extra["converged"]``, a
+rejected origin); the summary counts them. The ``defaults`` run uses the package's default
+settings (error model estimated from these 7 events, outliers left out); ``station_terms``
+adds estimated station terms.
 
 For each event, our own log-likelihood is also evaluated at NonLinLoc's hypocentre (its depth
 clipped to our models' top): if it beats our solution's, the SVGD search missed that point.
@@ -86,7 +88,6 @@ import torch
 from obspy import read_events, read_inventory
 from pyproj import Geod, Transformer
 from scipy.stats import chi2
-from sklearn.cluster import DBSCAN
 
 from obspy_hyposvi import (
     ErrorModel,
@@ -375,12 +376,13 @@ def compare(report, catalog, locator: Locator, grid_check: bool = False) -> list
         particles = np.asarray(res.particles_xyz_km)
         cluster = particles[np.asarray(res.cluster_mask)]
         mean_xyz = cluster.mean(axis=0)
-        # without a DBSCAN cluster of more than 3 particles the summary takes the
-        # well-placed particles (or all): the ellipsoid is then that of a wide posterior or
-        # of the whole cloud, not of a DBSCAN mode
-        labels = DBSCAN(eps=locator.summary.cluster_eps_km,
-                        min_samples=locator.summary.cluster_min_samples).fit_predict(particles)
-        all_particles = bool(np.all(res.cluster_mask)) and not bool(np.all(labels == 0))
+        # several modes: the ellipsoid covers them all
+        all_particles = res.extra.get("n_modes", 1) > 1
+        # the stated 68 % depth half-width against the depth spread of the particles that
+        # sample the posterior (issue 9: never below a quarter of it)
+        placed = particles[res.placed_mask] if res.placed_mask is not None else particles
+        stated_depth_km = (origin.depth_errors.uncertainty or 0.0) / 1e3
+        depth_spread_km = float(np.percentile(placed[:, 2], 84) - np.percentile(placed[:, 2], 16))
         # ours inside NonLinLoc's ellipsoid: offsets in NonLinLoc's frame, from its expectation
         ox, oy = nll_xy_km(origin.longitude, origin.latitude)
         m2_in_nll = mahalanobis2(np.array([ox, oy, depth_km]) - stats["expect_xyz_km"],
@@ -417,7 +419,13 @@ def compare(report, catalog, locator: Locator, grid_check: bool = False) -> list
                                       res.ellipsoid.semi_minor_km],
                      "origin_time_uncertainty_s": res.origin_time_uncertainty_s,
                      "cluster_fraction": res.extra.get("cluster_fraction"),
-                     "ellipsoid_of_all_particles": all_particles,
+                     "several_modes": all_particles,
+                     "mode_share": res.extra.get("mode_share"),
+                     "stated_depth_half_width_km": stated_depth_km,
+                     "placed_depth_spread_16_84_km": depth_spread_km,
+                     "depth_width_honest": stated_depth_km >= 0.25 * depth_spread_km,
+                     "error_model": res.extra.get("error_model", ""),
+                     "n_outliers": res.extra.get("n_outliers", 0),
                      # the package's own flag (origin rejected, reason in quality_note)
                      "converged": bool(res.extra.get("converged", True)),
                      "quality_note": res.extra.get("quality_note", "")},
@@ -472,8 +480,10 @@ def _yes(test: dict) -> str:
 
 def print_table(name: str, run: dict) -> None:
     em, sv = run["error_model"], run["svgd"]
-    print(f"\nrun {name}: {run['description']}; error model {em['fraction']:g} x T, "
-          f"{em['min_s']:g}-{em['max_s']:g} s; SVGD {sv['n_particles']} particles x "
+    em_text = ("; ".join(run["error_models_used"]) if isinstance(em, str)
+               else f"{em['fraction']:g} x T, {em['min_s']:g}-{em['max_s']:g} s")
+    print(f"\nrun {name}: {run['description']}; error model {em_text}; SVGD "
+          f"{sv['n_particles']} particles x "
           f"{sv['n_epochs']} epochs, step {sv['learning_rate']:g} km; {run['seconds']:.0f} s")
     print(f"{'event':<9} {'picks':>7}  {'NonLinLoc lat lon depth':<27} "
           f"{'hyposvi lat lon depth':<27} {'epi km':>6} {'dz km':>6} {'dt s':>6}  "
@@ -566,6 +576,10 @@ def main(argv=None) -> int:
                         help="in the all_picks run, also find the maximum of our likelihood on a "
                              "4 x 4 x 5 km grid over the search box (about a minute per event; "
                              "checks the SVGD search)")
+    parser.add_argument("--runs", nargs="+", default=None,
+                        choices=("defaults", "station_terms", "default_svgd", "all_picks",
+                                 "nll_picks", "default_error"),
+                        help="runs to do (default: all)")
     parser.add_argument("--output", type=Path, default=RESULTS / "alaska_nonlinloc.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -618,6 +632,10 @@ def main(argv=None) -> int:
     nll_picks = subset_catalog(catalog, nll_weighted_picks)
     # name: (description, error model, SVGD settings, catalogue)
     runs = {
+        "defaults": ("every pick, the package's defaults (error model estimated from the "
+                     "catalogue, outliers left out)", "auto", SVGDConfig(), catalog),
+        "station_terms": ("every pick, the package's defaults with station terms estimated",
+                          "auto+terms", SVGDConfig(), catalog),
         "default_svgd": ("every pick, NonLinLoc's error model, the package's default SVGD",
                          NLL_ERROR_MODEL, SVGDConfig(), catalog),
         "all_picks": ("every pick, NonLinLoc's error model (LOCGAU2), regional SVGD",
@@ -627,6 +645,8 @@ def main(argv=None) -> int:
         "default_error": ("every pick, the package's default error model, regional SVGD",
                           ErrorModel(), REGIONAL_SVGD, catalog),
     }
+    if args.runs:
+        runs = {k: v for k, v in runs.items() if k in args.runs}
     if args.quick:
         runs = {"all_picks": ("every pick, NonLinLoc's error model, quick SVGD",
                               NLL_ERROR_MODEL, QUICK_SVGD, catalog)}
@@ -641,8 +661,11 @@ def main(argv=None) -> int:
            "threads": args.threads, "device": args.device, "cpu_count": os.cpu_count(),
            "quick": args.quick, "runs": {}}
     for name, (description, error_model, svgd, cat) in runs.items():
+        terms = error_model == "auto+terms"
+        error_model = "auto" if terms else error_model
         locator = Locator.from_model(model_prefix, device=args.device, svgd=svgd,
-                                     likelihood=LikelihoodConfig(error_model=error_model))
+                                     likelihood=LikelihoodConfig(error_model=error_model),
+                                     estimate_station_terms=terms)
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
@@ -656,7 +679,10 @@ def main(argv=None) -> int:
                             if "not in the inventory" in s["reason"]})
         rows = compare(report, cat, locator, grid_check=args.grid_check and name == "all_picks")
         out["runs"][name] = {
-            "description": description, "error_model": error_model.to_dict(),
+            "description": description,
+            "error_model": error_model if isinstance(error_model, str) else error_model.to_dict(),
+            "error_models_used": [e.describe() for e in report.error_models],
+            "station_terms": {f"{k[0]} {k[1]}": v for k, v in report.station_terms.items()},
             "svgd": svgd.to_dict(), "likelihood": locator.likelihood.to_dict(),
             "seconds": seconds, "seconds_per_event": seconds / len(cat),
             "load_average_1min_at_start": round(load, 2),
@@ -673,8 +699,8 @@ def main(argv=None) -> int:
     print("\n* NonLinLoc depth within 1.5 km of its grid top (-5 km): unconstrained; "
           f"^ ours within 0.5 km of the models' top ({DEPTH_KM[0]:g} km). 'in' columns: "
           "Mahalanobis distance, inside when <= ~1.88 (68 %, 3 dof). picks: ours/NonLinLoc's used."
-          " axis: 68 % semi-major axis, ours/NonLinLoc's; ! no DBSCAN cluster (the ellipsoid "
-          "is that of the well-placed particles or of the whole cloud). rms: ours/NonLinLoc's. "
+          " axis: 68 % semi-major axis, ours/NonLinLoc's; ! several modes (the ellipsoid "
+          "covers them all). rms: ours/NonLinLoc's. "
           "dlogL: our log-likelihood at our hypocentre minus at "
           "NonLinLoc's (< 0: SVGD missed a better point).")
     write_results(args.output, out)
