@@ -17,6 +17,7 @@ from obspy import Catalog, Inventory
 
 from . import __version__
 from .bridge.origins import add_origin, origin_from_result
+from .bridge.provenance import DEFAULT_AGENCY, check_agency, check_author
 from .bridge.picks import (
     PickConfig,
     Skipped,
@@ -196,6 +197,9 @@ class Locator:
     force
         Accept P and S models trained from different velocity models (see
         :func:`~obspy_hyposvi.eikonet.pairing.check_model_pair`); refused by default.
+    agency_id, author
+        ``creation_info.agency_id`` and ``author`` of the origins written (default
+        ``obspy_hyposvi``; see :mod:`~obspy_hyposvi.bridge.provenance`).
 
     Examples
     --------
@@ -211,8 +215,11 @@ class Locator:
                  picks: PickConfig | None = None,
                  estimation: EstimationConfig = EstimationConfig(),
                  station_terms: dict | None = None, estimate_station_terms: bool = False,
-                 force: bool = False) -> None:
+                 force: bool = False, agency_id: str = DEFAULT_AGENCY,
+                 author: str = DEFAULT_AGENCY) -> None:
         check_model_pair(p_model, s_model, force=force)  # same velocity model, unless forced
+        # checked now: a bad id must fail before the run, not when the origins are written
+        self.agency_id, self.author = check_agency(agency_id), check_author(author)
         self.p_model, self.s_model = p_model, s_model
         self.device = device
         self.svgd, self.likelihood, self.summary, self.search = svgd, likelihood, summary, search
@@ -340,7 +347,8 @@ class Locator:
                 # skipped picks get weight-0 arrivals: every pick of the event is in the origin
                 origin = origin_from_result(res, obs, frame,
                                             model_info=self.model_info, version=__version__,
-                                            skipped=skipped)
+                                            skipped=skipped, agency_id=self.agency_id,
+                                            author=self.author)
                 out.append(add_origin(event, origin))
             else:
                 out.append(event.copy())

@@ -42,10 +42,12 @@ from obspy.geodetics import gps2dist_azimuth, kilometer2degrees
 
 from ..errors import InputError, OutputError
 from ..geo import Projection
+from ..locate.horizontal import circular_uncertainty_km
 from ..locate.observations import Observations
 from ..locate.result import LocationResult
 from ..safe_write import write_atomically
 from .picks import Skipped
+from .provenance import DEFAULT_AGENCY, earth_model_id, method_id, method_name, settings_text
 
 __all__ = ["NAMESPACE", "NSMAP", "PREFIX", "add_origin", "origin_from_result", "write_catalog"]
 
@@ -58,7 +60,10 @@ PREFIX = "hyposvi"
 #: Namespace map to pass as ``nsmap=`` to ``Catalog.write(format="QUAKEML")``.
 NSMAP = {PREFIX: NAMESPACE}
 
-_AGENCY = "obspy_hyposvi"
+_AGENCY = DEFAULT_AGENCY  # the package, as named in "not used by ..." comments
+#: Start of the origin comment that states the units of the errors (SeisComP XML rewrites it:
+#: :func:`~obspy_hyposvi.bridge.scml.to_seiscomp_units`).
+LATLON_DEGREES_TEXT = "latitude and longitude errors in degrees of latitude and of longitude"
 
 
 def _one_dim_scale(confidence_level: float) -> float:
@@ -135,6 +140,8 @@ def origin_from_result(
     model_info: dict,
     version: str,
     skipped: Sequence[Skipped] = (),
+    agency_id: str = DEFAULT_AGENCY,
+    author: str = DEFAULT_AGENCY,
 ) -> Origin:
     """Build an ObsPy ``Origin`` from a location result.
 
@@ -148,10 +155,14 @@ def origin_from_result(
     projection
         Local frame of ``observations`` and ``result``.
     model_info
-        Travel-time model description; ``velocity_sha256`` gives ``earth_model_id``, and its
-        scalar entries (name, ...) are written under ``hyposvi:model`` in ``origin.extra``.
+        Travel-time model description: ``name`` gives ``earth_model_id`` (the SHA-256
+        ``velocity_sha256`` where there is no name), and its scalar entries (name,
+        velocity_sha256, ...) are written under ``hyposvi:model`` in ``origin.extra``.
     version
         Package version, written in ``method_id`` and ``creation_info``.
+    agency_id, author
+        ``creation_info.agency_id`` and ``author`` of the origin and its comments
+        (:mod:`~obspy_hyposvi.bridge.provenance`).
     skipped
         Picks of the event left out of the observations
         (:func:`~obspy_hyposvi.bridge.picks.observations_from_event`): each still gets an
@@ -173,6 +184,11 @@ def origin_from_result(
         where the record carries its station's coordinates), ``evaluation_mode`` "automatic",
         ``evaluation_status`` "preliminary". ``associated_phase_count`` and
         ``associated_station_count`` include the skipped picks; the ``used_*`` counts do not.
+        ``OriginUncertainty.horizontal_uncertainty`` is the radius (m) of the circle about the
+        epicentre that holds the confidence level
+        (:func:`~obspy_hyposvi.locate.horizontal.circular_uncertainty_km`). ``method_id``
+        names the method (``.../hyposvi-svgd-edt/<version>``), ``earth_model_id`` the model;
+        a comment gives the run's settings (:mod:`~obspy_hyposvi.bridge.provenance`).
 
     Notes
     -----
@@ -241,15 +257,15 @@ def origin_from_result(
                                         confidence_level=level)
     origin.depth_type = "from location"
     origin.origin_type = "hypocenter"
-    origin.method_id = ResourceIdentifier(f"smi:local/obspy_hyposvi/{version}")
-    sha = model_info.get("velocity_sha256")
-    if sha:
-        origin.earth_model_id = ResourceIdentifier(
-            f"smi:local/obspy_hyposvi/earth_model/{str(sha)[:16]}")
+    likelihood_kind = str(result.extra.get("likelihood", "edt"))
+    origin.method_id = ResourceIdentifier(method_id(likelihood_kind, version))
+    model_id = earth_model_id(model_info)  # the model's name; its sha256 goes to extra
+    if model_id:
+        origin.earth_model_id = ResourceIdentifier(model_id)
     origin.evaluation_mode = "automatic"
     origin.evaluation_status = "preliminary"
-    origin.creation_info = CreationInfo(agency_id=_AGENCY, author=_AGENCY, version=str(version),
-                                        creation_time=UTCDateTime())
+    origin.creation_info = CreationInfo(agency_id=agency_id, author=author,
+                                        version=str(version), creation_time=UTCDateTime())
 
     max_h_km, min_h_km, azimuth_h_deg = (float(v) for v in result.horizontal_uncertainty_km)
     ell = result.ellipsoid
@@ -257,6 +273,8 @@ def origin_from_result(
         max_horizontal_uncertainty=max_h_km * 1e3,  # km -> m
         min_horizontal_uncertainty=min_h_km * 1e3,  # km -> m
         azimuth_max_horizontal_uncertainty=(azimuth_h_deg + convergence_deg) % 360.0,
+        # radius of the circle holding the level (rotation-free: grid or geographic axes)
+        horizontal_uncertainty=circular_uncertainty_km(cov[:2, :2], level) * 1e3,  # km -> m
         confidence_ellipsoid=ConfidenceEllipsoid(
             semi_major_axis_length=ell.semi_major_km * 1e3,  # km -> m
             semi_minor_axis_length=ell.semi_minor_km * 1e3,  # km -> m
@@ -274,21 +292,24 @@ def origin_from_result(
     origin.arrivals, origin.quality = _arrivals_and_quality(result, observations, projection,
                                                             lon, lat, skipped)
     origin.comments.append(Comment(
-        text=(f"obspy_hyposvi {version}: all errors at {level:g} % confidence; latitude and "
-              "longitude errors in degrees of latitude and of longitude; depth below sea "
-              "level; azimuths from geographic north"),
-        creation_info=CreationInfo(author=_AGENCY, version=str(version)),
+        text=(f"obspy_hyposvi {version}: all errors at {level:g} % confidence; "
+              f"{LATLON_DEGREES_TEXT}; depth below sea level; azimuths from geographic north"),
+        creation_info=CreationInfo(author=author, version=str(version)),
     ))
     origin.comments.append(Comment(
         text=_method_text(result, projection, version),
-        creation_info=CreationInfo(author=_AGENCY, version=str(version))))
+        creation_info=CreationInfo(author=author, version=str(version))))
+    origin.comments.append(Comment(
+        text=settings_text(result.extra, model_info, version, level),
+        creation_info=CreationInfo(author=author, version=str(version))))
     if not result.extra.get("converged", True):
         # STYLE.md: a run that fails its quality checks yields a rejected origin
         origin.evaluation_status = "rejected"
         origin.comments.append(Comment(
             text=f"obspy_hyposvi {version}: rejected: {result.extra['quality_note']}",
-            creation_info=CreationInfo(author=_AGENCY, version=str(version))))
+            creation_info=CreationInfo(author=author, version=str(version))))
     origin.extra = _extra(result, model_info, level, convergence_deg)
+    origin.extra["method"] = {"value": method_name(likelihood_kind), "namespace": NAMESPACE}
     # each event is located in its own frame: say which (an EPSG code)
     origin.extra["projection"] = {"value": projection.crs, "namespace": NAMESPACE}
     return origin
@@ -471,7 +492,7 @@ def _obspy_writes(format: str) -> bool:
 
 
 def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
-                  validate: bool = False) -> None:
+                  validate: bool = False, scml_version: str | None = None) -> None:
     """Write a catalogue, with the ``hyposvi`` prefix for :data:`NAMESPACE` in QuakeML.
 
     Parameters
@@ -482,27 +503,55 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
         Output file.
     format
         ``"QUAKEML"`` or any event format ObsPy writes. ``"SC3ML"`` is written as ObsPy's
-        ``"SCML"`` (SeisComP XML, schema 0.12 by default), its name since ObsPy 1.5, where
-        ``"SC3ML"`` is deprecated.
+        ``"SCML"`` (SeisComP XML), its name since ObsPy 1.5, where ``"SC3ML"`` is deprecated.
+        In SCML the latitude and longitude errors of the origins made here are in km, as
+        SeisComP keeps them (:func:`~obspy_hyposvi.bridge.scml.to_seiscomp_units`).
     validate
-        Validate against the format's schema where ObsPy can (QuakeML, SC3ML).
+        Check the written file against its schema (QuakeML 1.2, or the SCML version written)
+        before it replaces ``path``; other formats are not checked.
+    scml_version
+        SCML schema version (:func:`~obspy_hyposvi.bridge.scml.scml_versions`; default
+        :data:`~obspy_hyposvi.bridge.scml.DEFAULT_SCML_VERSION`, 0.12). SCML only.
 
     Raises
     ------
+    InputError
+        ``scml_version`` is not one ObsPy writes, or is given for another format.
     OutputError
-        The file cannot be written or does not validate (an existing file is then left as it
-        was: the catalogue is written to a temporary file, renamed when complete).
+        The file cannot be written or does not validate, with the schema's first messages
+        (an existing file is then left as it was: the catalogue is written to a temporary
+        file, renamed when complete).
     """
+    from .scml import DEFAULT_SCML_VERSION, check_scml_version, schema_errors, to_seiscomp_units
+
     kwargs: dict[str, Any] = {}
     format = format.upper()
     if format == "SC3ML" and _obspy_writes("SCML"):
         format = "SCML"
+    scml = format in ("SCML", "SC3ML")
+    if scml:
+        kwargs["version"] = check_scml_version(scml_version or DEFAULT_SCML_VERSION)
+        catalog = to_seiscomp_units(catalog)  # a copy: latitude/longitude errors in km
+    elif scml_version is not None:
+        raise InputError(f"an SCML version ({scml_version}) applies to SCML output, not "
+                         f"{format}")
     if format == "QUAKEML":
         kwargs["nsmap"] = dict(NSMAP)
-    if validate:
-        kwargs["validate"] = True
+    described = f"SCML {kwargs['version']}" if scml else format
+
+    def write(tmp: Path) -> None:
+        catalog.write(str(tmp), format=format, **kwargs)
+        if validate and (scml or format == "QUAKEML"):
+            errors = schema_errors(tmp, format)
+            if errors:
+                raise OutputError(f"{path}: the {described} written does not validate against "
+                                  f"its schema, so it was not written: {'; '.join(errors)}")
+
     try:
         # through a temporary file: a failure or Ctrl-C never leaves a partial or empty output
-        write_atomically(path, lambda tmp: catalog.write(str(tmp), format=format, **kwargs))
-    except Exception as exc:  # ObsPy raises AssertionError on validation, OSError, ValueError...
-        raise OutputError(f"cannot write {format} to {path}: {type(exc).__name__}: {exc}") from exc
+        write_atomically(path, write)
+    except OutputError:
+        raise
+    except Exception as exc:  # OSError, ValueError, lxml errors...
+        raise OutputError(f"cannot write {described} to {path}: {type(exc).__name__}: "
+                          f"{exc}") from exc

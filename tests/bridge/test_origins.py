@@ -202,8 +202,10 @@ def test_mismatched_result_is_rejected(observations, projection):
 
 
 def test_provenance(origin):
-    assert str(origin.method_id) == "smi:local/obspy_hyposvi/0.1.0"
-    assert str(origin.earth_model_id) == "smi:local/obspy_hyposvi/earth_model/ab12cd34ab12cd34"
+    assert str(origin.method_id) == "smi:local/obspy_hyposvi/hyposvi-svgd-edt/0.1.0"
+    # the model's name; its sha256 stays in extra
+    assert str(origin.earth_model_id) == "smi:local/obspy_hyposvi/earth_model/socal-1d"
+    assert origin.extra["model"]["value"]["velocity_sha256"]["value"] == "ab12cd34" * 8
     assert origin.evaluation_mode == "automatic"
     assert origin.evaluation_status == "preliminary"
     info = origin.creation_info
