@@ -275,12 +275,14 @@ def _total_sigma(obs: Observations, travel_time_s: np.ndarray,
 
 
 def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[ErrorModel], *,
-                  outlier_sigmas: float, min_picks: int) -> tuple[np.ndarray, dict[int, str]]:
+                  outlier_sigmas: float, min_picks: int,
+                  eligible: np.ndarray | None = None) -> tuple[np.ndarray, dict[int, str]]:
     """Picks of one event inconsistent with the rest, at its located hypocentre.
 
     A pick is an outlier when its residual about the median residual of the event's other
     picks exceeds ``outlier_sigmas`` total standard deviations. The worst go first, and at
-    least ``min_picks`` picks stay used.
+    least ``min_picks`` picks stay used. Picks not ``eligible`` (left out before the search,
+    e.g. outside the models' domain) stay unused and are not judged.
 
     Returns
     -------
@@ -289,18 +291,19 @@ def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[Er
     notes
         ``{pick index: reason}`` of each outlier.
     """
+    eligible = np.ones(obs.n_picks, bool) if eligible is None else np.asarray(eligible, bool)
     r = obs.arrival_s - result.travel_time_s
     sigma = _total_sigma(obs, result.travel_time_s, models)
-    candidate = np.ones(obs.n_picks, bool)
+    candidate = eligible.copy()
     # the centre of the picks that look good: one pass of the median, then of the inliers
-    centre = float(np.median(r))
+    centre = float(np.median(r[eligible]))
     for _ in range(2):
-        inlier = np.abs(r - centre) <= outlier_sigmas * sigma
-        if inlier.sum() >= min(min_picks, obs.n_picks):
+        inlier = eligible & (np.abs(r - centre) <= outlier_sigmas * sigma)
+        if inlier.sum() >= min(min_picks, eligible.sum()):
             centre = float(np.median(r[inlier]))
-    z = np.abs(r - centre) / sigma
+    z = np.where(eligible, np.abs(r - centre) / sigma, -np.inf)
     order = np.argsort(-z)
-    n_out = min(int(np.sum(z > outlier_sigmas)), max(obs.n_picks - min_picks, 0))
+    n_out = min(int(np.sum(z > outlier_sigmas)), max(int(eligible.sum()) - min_picks, 0))
     notes = {}
     for i in order[:n_out]:
         candidate[i] = False
@@ -486,8 +489,10 @@ def _reflag(ready: list[ReadyEvent], results: Sequence, estimates, notes: dict,
         if not isinstance(res, LocationResult):
             out.append(event)
             continue
+        eligible = np.ones(obs.n_picks, bool)
+        eligible[list(event.excluded)] = False
         used, why = flag_outliers(obs, res, models, outlier_sigmas=config.outlier_sigmas,
-                                  min_picks=search.min_picks)
+                                  min_picks=search.min_picks, eligible=eligible)
         new_notes[j] = why
         if not np.array_equal(used, obs.used):
             changed.append(j)

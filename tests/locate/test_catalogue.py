@@ -167,3 +167,19 @@ def test_given_error_model_is_used_as_given():
     assert run.n_passes == 2  # a short pass for the outliers, then the final one
     assert [e.source for e in run.error_models] == ["given", "given"]
     assert run.error_models[0].model == given
+
+
+def test_picks_left_out_before_the_search_are_not_judged_again():
+    rng = np.random.default_rng(6)
+    n = 12
+    tt = rng.uniform(2, 10, n)
+    arrival = tt + rng.normal(0, 0.05, n)
+    obs = Observations(event_id="e", station_xyz_km=np.zeros((n, 3)), phase_idx=np.zeros(n),
+                       arrival_s=arrival, sigma_s=np.full(n, 0.05))
+    tt_nan = tt.copy()
+    tt_nan[0] = np.nan  # outside the models' domain: no prediction
+    eligible = np.ones(n, bool)
+    eligible[0] = False
+    used, notes = flag_outliers(obs, _result_for(obs, tt_nan), (ErrorModel(),) * 2,
+                                outlier_sigmas=5, min_picks=4, eligible=eligible)
+    assert not used[0] and used[1:].all() and not notes
