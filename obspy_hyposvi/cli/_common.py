@@ -163,9 +163,17 @@ def check_device(device: str) -> None:
 
 @contextmanager
 def event_progress(total: int, desc: str) -> Iterator[Callable[[int], None]]:
-    """A tqdm bar on stderr and a ``progress(done)`` callback that moves it to ``done``."""
+    """A ``progress(done)`` callback: a tqdm bar on a terminal, else one line per call.
+
+    When stderr is not a terminal (a log file, a batch job) each call, i.e. each finished
+    SVGD batch, writes a line such as ``locating: pass 2: 32/100 events, 41 s``; a call with
+    fewer or as many events as the last one starts the next pass of the catalogue.
+    """
     from tqdm import tqdm
 
+    if not _is_terminal(sys.stderr):
+        yield progress_lines(total, desc, sys.stderr)
+        return
     bar = tqdm(total=total, desc=desc, unit="event", file=sys.stderr, leave=False,
                disable=None)  # disable=None: no bar when stderr is not a terminal
 
@@ -176,3 +184,40 @@ def event_progress(total: int, desc: str) -> Iterator[Callable[[int], None]]:
         yield progress
     finally:
         bar.close()
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+def progress_lines(total: int, desc: str, stream) -> Callable[[int], None]:
+    """A ``progress(done)`` callback that writes one line per call to ``stream``.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> progress = progress_lines(20, "locating", out)
+    >>> for done in (16, 20, 16, 20):
+    ...     progress(done)
+    >>> [line.split(",")[0] for line in out.getvalue().splitlines()]
+    ['locating: pass 1: 16/20 events', 'locating: pass 1: 20/20 events', \
+'locating: pass 2: 16/20 events', 'locating: pass 2: 20/20 events']
+    """
+    import time
+
+    start = time.perf_counter()
+    state = {"pass": 1, "last": -1}
+
+    def progress(done: int) -> None:
+        if done <= state["last"]:  # the count went back: the catalogue's next pass began
+            state["pass"] += 1
+        state["last"] = done
+        elapsed_s = time.perf_counter() - start
+        print(f"{desc}: pass {state['pass']}: {done}/{total} events, {elapsed_s:.0f} s",
+              file=stream, flush=True)
+
+    return progress

@@ -23,6 +23,13 @@ from ._common import (
     location_settings,
     set_threads,
 )
+from ._outputs import (
+    add_output_options,
+    check_output_options,
+    output_settings,
+    print_solution_table,
+    write_extra_outputs,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -74,6 +81,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--plot", type=Path, metavar="DIR", default=None,
                         help="write a figure per located event and one of the catalogue in "
                              "this folder (created if its parent exists)")
+    add_output_options(parser)
     add_location_options(parser)
     dask = parser.add_argument_group(
         "Dask (needs: pip install obspy_hyposvi[distributed]); same results as without")
@@ -148,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     from ..bridge.station_map import resolve_station_codes
     from ..locator import Locator
 
-    settings = location_settings(args)
+    settings = {**location_settings(args), **output_settings(args)}
     check_device(args.device)
     use_dask = args.workers is not None or args.scheduler is not None
     if args.chunk_size is not None:
@@ -173,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
         locator = Locator.from_model(args.model, **settings)
         with event_progress(len(catalog), "locating") as progress:
             report = locator.run(catalog, inventory, progress=progress)
-    write_catalog(report.catalog, args.output, format=args.format)
+    write_catalog(report.catalog, args.output, format=args.format, validate=args.validate,
+                  scml_version=args.scml_version)
     if args.estimate_station_terms is not None:
         from ..bridge.station_terms import write_station_terms
 
@@ -181,9 +190,12 @@ def run(args: argparse.Namespace) -> int:
                             report.station_term_counts)
         print(f"station terms: {args.estimate_station_terms} "
               f"({len(report.station_terms)} station-phases)")
+    print_solution_table(report)
     for line in report.summary_lines():
         print(line)
     print(f"written: {args.output} ({args.format})")
+    for line in write_extra_outputs(report, args):
+        print(line)
     if args.plot is not None:
         for path in write_figures(report, args.plot):
             print(f"figure: {path}")
@@ -224,6 +236,7 @@ def check_outputs(args: argparse.Namespace) -> None:
     if args.estimate_station_terms is not None:
         check_output_file(args.estimate_station_terms, inputs=(args.picks, args.inventory),
                           overwrite=args.overwrite, option="--estimate-station-terms")
+    check_output_options(args)  # --samples, --table, --scml-version, --agency, --author
 
 
 def write_figures(report, folder: Path, truth_xyz_km=None) -> list[Path]:

@@ -600,6 +600,10 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_mod
         map_xyz_km=post.best_particle_km, kde_mode_xyz_km=kde_mode,
         pick_notes={int(i): why for i, why in excluded.items()},
         placed_mask=post.placed_mask,
+        # per particle, for the posterior samples file (bridge.samples)
+        particle_log_prob=np.asarray(log_prob, dtype=float),
+        particle_origin_time_s=np.asarray(t0_particles, dtype=float),
+        particle_mode_label=post.mode_labels,
         extra={"n_particles": int(len(particles)), "n_epochs": int(info["n_epochs"]),
                "cluster_fraction": float(post.mode_mask.mean()),
                "mode_share": post.mode_share, "n_modes": post.n_modes,

@@ -59,6 +59,9 @@ class PosteriorSummary:
         Number of modes (clusters) among the placed particles.
     eps_km
         DBSCAN radius used, km.
+    mode_labels
+        ``(n_particles,)`` mode of each particle: 0 the dominant mode, then 1, 2, ... by
+        size, -1 where the particle is not placed.
     """
 
     hypocentre_km: np.ndarray
@@ -70,6 +73,7 @@ class PosteriorSummary:
     mode_share: float
     n_modes: int
     eps_km: float
+    mode_labels: np.ndarray | None = None
 
 
 def adaptive_eps_km(points_km: np.ndarray, min_samples: int, floor_km: float = 1e-3) -> float:
@@ -146,10 +150,28 @@ def summarise_posterior(particles_km: np.ndarray, log_prob: np.ndarray, *,
     mode_mask = np.zeros(len(particles_km), dtype=bool)
     mode_mask[np.flatnonzero(placed)[dominant]] = True
     hypocentre = points[dominant].mean(axis=0)
+    mode_labels = np.full(len(particles_km), -1, dtype=int)
+    mode_labels[placed] = _ranked_labels(labels, int(labels[dominant][0]))
     d = points - hypocentre
     covariance = d.T @ d / max(len(points) - 1, 1)
     return PosteriorSummary(
         hypocentre_km=hypocentre, covariance_km2=covariance,
         best_particle_km=particles_km[best].copy(), placed_mask=placed, mode_mask=mode_mask,
         placed_fraction=placed_fraction, mode_share=float(dominant.mean()),
-        n_modes=int(labels.max()) + 1, eps_km=eps)
+        n_modes=int(labels.max()) + 1, eps_km=eps, mode_labels=mode_labels)
+
+
+def _ranked_labels(labels: np.ndarray, dominant: int) -> np.ndarray:
+    """DBSCAN labels renumbered: the dominant mode 0, the others 1, 2, ... larger first.
+
+    Examples
+    --------
+    >>> _ranked_labels(np.array([0, 1, 1, 2, 2, 2]), dominant=1).tolist()
+    [2, 0, 0, 1, 1, 1]
+    """
+    sizes = np.bincount(labels)
+    others = sorted((k for k in range(len(sizes)) if k != dominant and sizes[k]),
+                    key=lambda k: (-sizes[k], k))
+    rank = np.zeros(len(sizes), dtype=int)
+    rank[others] = np.arange(1, len(others) + 1)
+    return rank[labels]

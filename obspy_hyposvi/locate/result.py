@@ -87,6 +87,15 @@ class LocationResult:
         best log-posterior); the covariance is theirs.
     extra
         Scalar diagnostics (n_particles, n_epochs, cluster_fraction, kde_bandwidth_km...).
+    particle_log_prob
+        ``(n_particles,)`` unnormalised log-posterior of each final particle (None where not
+        kept).
+    particle_origin_time_s
+        ``(n_particles,)`` each particle's best origin time given its position, s after the
+        observations' reference time (None where not kept).
+    particle_mode_label
+        ``(n_particles,)`` mode of each particle: 0 the dominant mode, 1, 2, ... the others
+        (larger first), -1 particles that do not sample the posterior (None where not kept).
     """
 
     event_id: str
@@ -109,6 +118,9 @@ class LocationResult:
     pick_notes: dict = field(default_factory=dict)
     placed_mask: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+    particle_log_prob: np.ndarray | None = None
+    particle_origin_time_s: np.ndarray | None = None
+    particle_mode_label: np.ndarray | None = None
 
     @property
     def rms_s(self) -> float:
