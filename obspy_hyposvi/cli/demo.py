@@ -8,8 +8,6 @@ from functools import partial
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from ._common import (
     add_location_options,
     check_device,
@@ -67,6 +65,8 @@ def errors_against_truth(report, truth: dict[str, dict]) -> list[dict]:
         ``event_id``, ``epicentral_km``, ``depth_km`` (located minus true, km, + deeper),
         ``origin_time_s`` (located minus true, s) and ``truth_xyz_km`` in the event's frame.
     """
+    import numpy as np
+
     from ..locate.result import LocationResult
 
     out = []
@@ -88,6 +88,8 @@ def errors_against_truth(report, truth: dict[str, dict]) -> list[dict]:
 
 def run(args: argparse.Namespace) -> int:
     """Locate the example, write QuakeML and a figure, print the errors."""
+    import numpy as np
+
     from ..bridge.origins import write_catalog
     from ..bridge.picks import read_catalog, read_inventory
     from ..locator import Locator

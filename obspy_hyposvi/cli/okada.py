@@ -14,12 +14,14 @@ import argparse
 import csv
 import math
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..safe_write import write_atomically
 from ._common import UsageError
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `hyposvi --help` stays quick
+    import numpy as np
 
 __all__ = ["add_parser", "read_stations_csv", "run", "write_displacement_csv"]
 
@@ -115,6 +117,8 @@ def read_stations_csv(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarr
     ...
     obspy_hyposvi.errors.InputError: cannot read stations file /nonexistent/st.csv: file not found
     """
+    import numpy as np
+
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -202,6 +206,7 @@ def write_displacement_csv(
     Examples
     --------
     >>> import tempfile
+    >>> import numpy as np
     >>> out = Path(tempfile.mkdtemp()) / "d.csv"
     >>> write_displacement_csv(out, ["A"], np.array([10.0]), np.array([45.0]),
     ...                        np.array([[0.001, -0.002, 0.0005]]))
@@ -212,6 +217,7 @@ def write_displacement_csv(
     header = ["station", "lon", "lat", "east_m", "north_m", "up_m"]
     if strain is not None:
         header += [name for name, _, _ in _STRAIN_COLUMNS]
+
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, lineterminator="\n")
@@ -281,6 +287,8 @@ def _stations_from_args(args: argparse.Namespace) -> tuple[list[str], np.ndarray
 
 def run(args: argparse.Namespace) -> int:
     """Read stations and fault, compute, write the CSV, print the fault and a summary."""
+    import numpy as np
+
     from ..okada.fault import fault_displacement
 
     fault = _fault_from_args(args)
