@@ -491,6 +491,24 @@ def _obspy_writes(format: str) -> bool:
     return format in ENTRY_POINTS.get("event_write", {})
 
 
+#: A number ObsPy wrote as Python spells it (``nan``, ``inf``, ``-inf``), as element text.
+_PYTHON_NON_FINITE = re.compile(rb">(-?)(nan|inf)<")
+
+
+def _non_finite_as_xsd(path: Path) -> None:
+    """Rewrite NaN and infinities in an XML file as ``xs:double`` spells them.
+
+    ObsPy writes a float with ``str()``: a NaN read from the input (a pick's uncertainty, say)
+    comes out as ``nan``, which QuakeML's and SCML's schemas refuse (``NaN``, ``INF`` and
+    ``-INF`` are valid), and the whole catalogue would be refused with it.
+    """
+    data = path.read_bytes()
+    fixed = _PYTHON_NON_FINITE.sub(
+        lambda m: b">NaN<" if m.group(2) == b"nan" else b">" + m.group(1) + b"INF<", data)
+    if fixed != data:
+        path.write_bytes(fixed)
+
+
 def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
                   validate: bool = False, scml_version: str | None = None) -> None:
     """Write a catalogue, with the ``hyposvi`` prefix for :data:`NAMESPACE` in QuakeML.
@@ -541,6 +559,8 @@ def write_catalog(catalog: Catalog, path: str | Path, format: str = "QUAKEML",
 
     def write(tmp: Path) -> None:
         catalog.write(str(tmp), format=format, **kwargs)
+        if scml or format == "QUAKEML":
+            _non_finite_as_xsd(tmp)  # e.g. an input pick's NaN uncertainty
         if validate and (scml or format == "QUAKEML"):
             errors = schema_errors(tmp, format)
             if errors:

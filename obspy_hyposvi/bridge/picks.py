@@ -249,15 +249,19 @@ def read_inventory(path: str | Path, format: str | None = None) -> Inventory:
         # ObsPy refuses a station without coordinates with a bare TypeError about None
         missing = _stations_without_coordinates(path)
         if not missing:
+            bad = _non_finite_coordinates(path)  # ObsPy's message is about None here too
+            if bad:
+                raise InputError(f"cannot read inventory {path}: {bad}, not a finite number; "
+                                 "correct it in the file") from exc
             raise
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise InputError(f"cannot read inventory {path}: {missing[0]}{more} has no latitude or "
-                         "longitude; add the coordinates to the file") from exc
+        raise InputError(f"cannot read inventory {path}: {missing[0]}{more} has no latitude, "
+                         "longitude or elevation; add the coordinates to the file") from exc
 
 
 def _stations_without_coordinates(path: str | Path) -> list[str]:
-    """Stations and channels of a StationXML file that lack a latitude or longitude (``[]``
-    when the file is not XML)."""
+    """Stations and channels of a StationXML file that lack a latitude, longitude or elevation
+    (``[]`` when the file is not XML)."""
     from lxml import etree
 
     try:
@@ -273,8 +277,38 @@ def _stations_without_coordinates(path: str | Path) -> list[str]:
                 for ch in station.iter("{*}Channel")]
             out += [name for name, element in items if not all(
                 (element.findtext(f"{{*}}{tag}") or "").strip()
-                for tag in ("Latitude", "Longitude"))]
+                for tag in ("Latitude", "Longitude", "Elevation"))]
     return out
+
+
+def _non_finite_coordinates(path: str | Path) -> str | None:
+    """The first station or channel coordinate of a StationXML file that is not a finite
+    number, as ``"station NET.STA latitude 'NaN'"``; None when all are (or not XML)."""
+    from lxml import etree
+
+    try:
+        root = etree.parse(str(path)).getroot()
+    except Exception:  # not XML: nothing to say about coordinates
+        return None
+    for network in root.iter("{*}Network"):
+        for station in network.iter("{*}Station"):
+            code = f"{network.get('code')}.{station.get('code')}"
+            items = [(f"station {code}", station)] + [
+                (f"channel {code}.{ch.get('locationCode') or ''}.{ch.get('code')}", ch)
+                for ch in station.iter("{*}Channel")]
+            for name, element in items:
+                for tag in ("Latitude", "Longitude", "Elevation"):
+                    text = (element.findtext(f"{{*}}{tag}") or "").strip()
+                    if text and not _is_finite_number(text):
+                        return f"{name} {tag.lower()} {text!r}"
+    return None
+
+
+def _is_finite_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _read(reader, what: str, path: str | Path, format: str | None, option: str):

@@ -167,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
     if len(catalog) == 0:
         raise InputError(f"{args.picks} holds no events: nothing to locate (is it the right "
                          "file?)")
+    if args.validate:  # before any work: an output that cannot validate is not written
+        _check_schema_gaps(catalog, args.picks)
     inventory = read_inventory(args.inventory, format=args.inventory_format)
     # labels such as AK_RC01_-- (NonLinLoc) or bare station codes -> SEED ids of the inventory
     catalog = resolve_station_codes(catalog, inventory, args.station_map, args.station_rule,
@@ -203,6 +205,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"{report.n_failed} events not located; they are in {args.output} unchanged",
               file=sys.stderr)
     return 0
+
+
+def _check_schema_gaps(catalog, picks: Path) -> None:
+    """Refuse a catalogue that lacks elements its schema requires (a pick without a time, an
+    origin without coordinates, ...): the output keeps them all and could not validate.
+
+    Raises
+    ------
+    InputError
+        Naming the first gap and how many more, and the two ways out.
+    """
+    from ..bridge.schema_gaps import missing_required
+    from ..errors import InputError
+
+    gaps = missing_required(catalog)
+    if gaps:
+        more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
+        raise InputError(f"{picks}: {gaps[0]}{more}; the output keeps every element of the "
+                         "input and would not validate against its schema: complete the file, "
+                         "or write the output unchecked with --no-validate")
 
 
 def _station_rule(text: str) -> str | None:
