@@ -9,6 +9,10 @@
   (:mod:`~obspy_hyposvi.bridge.nlloc_stations`), HypoInverse Y2000 archives
   (:mod:`~obspy_hyposvi.bridge.hypoinverse`); station labels to SEED ids
   (:mod:`~obspy_hyposvi.bridge.station_map`).
+- outputs beside the catalogue: posterior samples (:mod:`~obspy_hyposvi.bridge.samples`), the
+  solution table (:mod:`~obspy_hyposvi.bridge.table`); SeisComP XML's versions, units and
+  validation (:mod:`~obspy_hyposvi.bridge.scml`), origin provenance
+  (:mod:`~obspy_hyposvi.bridge.provenance`).
 """
 
 from .hypoinverse import read_hypoinverse
@@ -25,7 +29,9 @@ from .picks import (
     read_inventory,
     station_coordinates,
 )
+from .samples import read_samples, write_samples
 from .station_map import read_station_map, resolve_station_codes
+from .table import solution_rows, write_table
 
 __all__ = [
     "NAMESPACE",
@@ -42,8 +48,12 @@ __all__ = [
     "read_hypoinverse",
     "read_inventory",
     "read_nlloc_obs",
+    "read_samples",
     "read_station_map",
     "resolve_station_codes",
+    "solution_rows",
     "station_coordinates",
     "write_catalog",
+    "write_samples",
+    "write_table",
 ]

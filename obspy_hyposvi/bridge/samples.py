@@ -182,7 +182,7 @@ def write_samples(report: Any, path: str | Path) -> int:
         write_atomically(path, write)
     except OSError as exc:
         raise OutputError(f"cannot write the posterior samples to {path}: {exc}") from exc
-    return int(len(arrays["event_id"]))
+    return len(arrays["event_id"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,7 +207,7 @@ class PosteriorSamples:
     @property
     def n_events(self) -> int:
         """Number of events in the file."""
-        return int(len(self.events["event_id"]))
+        return len(self.events["event_id"])
 
     def event(self, key: int | str) -> dict[str, np.ndarray]:
         """The particles of one event, by position in the file or by event id.

@@ -177,8 +177,8 @@ def schema_errors(path: str | Path, format: str, max_errors: int = 5) -> list[st
     elif kind in ("SCML", "SC3ML"):
         match = _ROOT_TAG.match(doc.getroot().tag)
         if match is None:
-            return [f"line {doc.getroot().sourceline}: root element {doc.getroot().tag!r} is "
-                    "not SeisComP XML"]
+            root = doc.getroot()
+            return [f"line {root.sourceline}: root element {root.tag!r} is not SeisComP XML"]
         xsd = _schema_path(kind, match.group(1))
         if not xsd.is_file():
             raise InputError(f"no schema for SCML version {match.group(1)} in this ObsPy")

@@ -138,12 +138,12 @@ def _time_text(iso_time: str) -> str:
         return ""
     from obspy import UTCDateTime
 
-    centiseconds = int(round(UTCDateTime(iso_time).ns / 1e7))  # ns -> units of 0.01 s
+    centiseconds = round(UTCDateTime(iso_time).ns / 1e7)  # ns -> units of 0.01 s
     rounded = UTCDateTime(ns=centiseconds * 10_000_000)
     return f"{rounded.strftime('%Y-%m-%dT%H:%M:%S')}.{centiseconds % 100:02d}"
 
 
-def _number(value: float | int | None, fmt: str, width: int) -> str:
+def _number(value: float | None, fmt: str, width: int) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:{width}{fmt}}"
 
 
@@ -176,8 +176,9 @@ def table_lines(rows: list[SolutionRow]) -> list[str]:
     """
     levels = sorted({r.confidence_level for r in rows if r.confidence_level is not None})
     level = " / ".join(f"{v:g} %" for v in levels) or "-"
-    lines = [f"solutions: depth and errors in km, et and rms in s, gap in deg; errors at "
-             f"{level} confidence",
+    title = (f"solutions: depth and errors in km, et and rms in s, gap in deg; errors at "
+             f"{level} confidence")
+    lines = [title,
              "  ".join(f"{h:>{w}}" if w and h not in ("event", "origin time (UTC)")
                        else f"{h:<{w}}" for h, w, _ in _COLUMNS).rstrip()]
     for row in rows:

@@ -166,7 +166,7 @@ def test_printed_table(report):
     first = lines[2].split()
     assert first[0] == "1" and first[1] == "1"  # the last part of smi:local/test/event/1
     assert first[2].startswith("2020-01-01T") and len(first[2]) == 22  # to 0.01 s
-    sparse = [line for line in lines if line.split()[:2] == ["2", "sparse"]][0]
+    sparse = next(line for line in lines if line.split()[:2] == ["2", "sparse"])
     assert sparse.rstrip().endswith("not located")
 
 

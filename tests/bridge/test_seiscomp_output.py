@@ -168,7 +168,7 @@ def test_scml_validates_and_reads_back_in_seiscomp_units(tmp_path, located, orig
     assert (back.creation_info.agency_id, back.creation_info.author) == ("GFZ", "analyst@gfz")
     assert str(back.method_id) == str(origin.method_id)
     assert str(back.earth_model_id) == str(origin.earth_model_id)
-    units = [c.text for c in back.comments if "confidence" in c.text][0]
+    units = next(c.text for c in back.comments if "confidence" in c.text)
     assert LATLON_KM_TEXT in units and "degrees" not in units
 
 
@@ -180,7 +180,7 @@ def test_scml_leaves_the_catalogue_and_other_origins_alone(tmp_path, located, or
     assert located[0].preferred_origin().latitude_errors.uncertainty == (
         origin.latitude_errors.uncertainty)
     event = read_events(str(tmp_path / "out.xml"), format="SCML")[0]
-    old = [o for o in event.origins if str(o.resource_id).endswith("origin/old")][0]
+    old = next(o for o in event.origins if str(o.resource_id).endswith("origin/old"))
     assert old.latitude_errors.uncertainty == 0.05
 
 
