@@ -45,7 +45,7 @@ from obspy_hyposvi.locate.summary import SummaryConfig
 #: Path prefix of the tiny homogeneous checkpoints (as ``tests/conftest.py::tiny_model_path``).
 TINY = Path(__file__).resolve().parent / "data" / "tiny-homogeneous"
 #: Tiny SVGD: each run takes about half a second.
-FAST = ["--particles", "8", "--epochs", "6", "--seed", "3"]
+FAST = ["--particles", "8", "--epochs", "3", "--seed", "3"]
 MAX_NORMALISED_RMS = SummaryConfig().max_normalised_rms
 ERROR_PREFIX = "hyposvi locate: error: "
 
@@ -366,12 +366,25 @@ def test_clean_catalogue_is_located():
     assert code == 0, err
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+#: Hypothesis settings shared by the property tests: reproducible, no example database.
+FIXED = {"deadline": None, "derandomize": True, "database": None,
+         "suppress_health_check": [HealthCheck.too_slow]}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__)
+@settings(max_examples=1, **FIXED)
+@given(data=st.data())
+def test_each_corruption_alone_keeps_the_invariants(corrupt, data):
+    case = fresh_case()
+    corrupt(case, data.draw)
+    locate_case(case)
+
+
+@settings(max_examples=20, **FIXED)
 @given(data=st.data())
 def test_corrupted_inputs_keep_the_invariants(data):
     case = fresh_case()
-    kinds = data.draw(st.lists(st.sampled_from(CORRUPTIONS), min_size=1, max_size=3),
+    kinds = data.draw(st.lists(st.sampled_from(CORRUPTIONS), min_size=2, max_size=4),
                       label="corruptions")
     for corrupt in kinds:
         corrupt(case, data.draw)
