@@ -151,10 +151,10 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
 
     Examples
     --------
-    >>> check_output_file("/no/such/folder/out.xml")
+    >>> check_output_file("/no/such/folder/out.xml")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    obspy_hyposvi.errors.OutputError: output /no/such/folder/out.xml: folder /no/such/folder does not exist; create it or choose another -o
+    obspy_hyposvi.errors.OutputError: output /no/such/folder/out.xml: folder /no/such/folder ...
     """
     path = Path(path)
     folder = path.parent

@@ -61,7 +61,8 @@ class VelocityModel1D:
             try:
                 value = np.array(getattr(self, key), dtype=np.float64).reshape(-1)
             except (TypeError, ValueError):
-                raise VelocityModelError(f"velocity model {self.name!r}: {key} is not numeric") from None
+                raise VelocityModelError(
+                    f"velocity model {self.name!r}: {key} is not numeric") from None
             value.setflags(write=False)
             arrays[key] = value
             object.__setattr__(self, key, value)
@@ -71,7 +72,8 @@ class VelocityModel1D:
             raise VelocityModelError(f"{where}: no depths given")
         if not (depth.size == vp.size == vs.size):
             raise VelocityModelError(
-                f"{where}: depth, vp and vs have different lengths ({depth.size}, {vp.size}, {vs.size})")
+                f"{where}: depth, vp and vs have different lengths "
+                f"({depth.size}, {vp.size}, {vs.size})")
         for key, value in arrays.items():
             bad = np.flatnonzero(~np.isfinite(value))
             if bad.size:
@@ -80,7 +82,8 @@ class VelocityModel1D:
             bad = np.flatnonzero(arrays[key] <= 0)
             if bad.size:
                 raise VelocityModelError(
-                    f"{where}: {key} must be positive, got {arrays[key][bad[0]]} at row {bad[0] + 1}")
+                    f"{where}: {key} must be positive, got {arrays[key][bad[0]]} "
+                    f"at row {bad[0] + 1}")
         bad = np.flatnonzero(np.diff(depth) <= 0)
         if bad.size:
             raise VelocityModelError(

@@ -273,7 +273,7 @@ def read_nlloc_layers(path, bottom_depth_km: float | None = None,
         raise VelocityModelError(f"{path}: no LAYER lines found (NonLinLoc velocity model)")
     _check_rows([(ln, d, vp, vs) for ln, d, vp, _, vs, _ in layers], path)
     source = f"{path} (NonLinLoc LAYER)"
-    if all(l[3] == 0 and l[5] == 0 for l in layers):
+    if all(layer[3] == 0 and layer[5] == 0 for layer in layers):
         rows = [(ln, d, vp, vs) for ln, d, vp, _, vs, _ in layers]
         return _build(Layered1D, rows, path, name, source)
 

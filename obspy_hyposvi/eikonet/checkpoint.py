@@ -98,19 +98,21 @@ def load_checkpoint(path: str | os.PathLike, package_version: str | None = None)
         raise CheckpointError(f"{path}: not a readable checkpoint ({_load_failure(exc)}); "
                               "copy it again or re-train it") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise CheckpointError(f"{path}: not an obspy_hyposvi EikoNet checkpoint (format "
-                              f"{payload.get('format') if isinstance(payload, dict) else type(payload).__name__!r})")
+                              f"{found!r})")
     version = payload.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format version {version!r} is not supported "
                               f"(this package reads version {FORMAT_VERSION})")
     meta = payload.get("metadata")
     if not isinstance(meta, dict) or any(k not in meta for k in _REQUIRED):
-        raise CheckpointError(f"{path}: checkpoint metadata is incomplete (needs {list(_REQUIRED)})")
+        raise CheckpointError(f"{path}: checkpoint metadata is incomplete "
+                              f"(needs {list(_REQUIRED)})")
     needed = meta.get("min_package_version")
     if package_version and needed and _version_tuple(package_version) < _version_tuple(needed):
-        raise CheckpointError(f"{path}: needs obspy_hyposvi >= {needed}, this is {package_version}; "
-                              "upgrade the package")
+        raise CheckpointError(f"{path}: needs obspy_hyposvi >= {needed}, this is "
+                              f"{package_version}; upgrade the package")
     if not isinstance(payload.get("state_dict"), dict):
         raise CheckpointError(f"{path}: checkpoint has no state_dict")
     _check_finite(path, payload["state_dict"])

@@ -128,7 +128,8 @@ class TravelTimeModel:
         warnings.warn(msg + " (extrapolated)", HypoSVIWarning, stacklevel=3)
 
     # -- evaluation -------------------------------------------------------------------
-    def travel_time_torch(self, sources_km: torch.Tensor, receivers_km: torch.Tensor) -> torch.Tensor:
+    def travel_time_torch(self, sources_km: torch.Tensor,
+                          receivers_km: torch.Tensor) -> torch.Tensor:
         """Differentiable travel times (s) for broadcastable ``(..., 3)`` tensors in km.
 
         No domain check (callers keep points inside, e.g. the SVGD prior box). The network

@@ -101,15 +101,19 @@ class EikoNet1D(_FactoredBase):
             raise ValueError("need offset_scale_km > 0 and depth_max_km > depth_min_km")
         if n_branches < 1:
             raise ValueError(f"n_branches must be >= 1, got {n_branches}")
-        self.register_buffer("offset_scale", torch.tensor(float(offset_scale_km), dtype=torch.float64))
-        self.register_buffer("depth_mid", torch.tensor(0.5 * (depth_min_km + depth_max_km), dtype=torch.float64))
-        self.register_buffer("depth_half", torch.tensor(0.5 * (depth_max_km - depth_min_km), dtype=torch.float64))
-        self.register_buffer("interfaces", torch.tensor(list(interfaces_km), dtype=torch.float64))
+        f64 = torch.float64
+        self.register_buffer("offset_scale", torch.tensor(float(offset_scale_km), dtype=f64))
+        self.register_buffer("depth_mid", torch.tensor(0.5 * (depth_min_km + depth_max_km),
+                                                       dtype=f64))
+        self.register_buffer("depth_half", torch.tensor(0.5 * (depth_max_km - depth_min_km),
+                                                        dtype=f64))
+        self.register_buffer("interfaces", torch.tensor(list(interfaces_km), dtype=f64))
         self.net = _mlp(3 + 2 * len(interfaces_km), width, n_layers, activation)
         if n_branches > 1:
             self.net[-1] = nn.Linear(width, n_branches)
 
-    def tau(self, offset_km: torch.Tensor, z_a_km: torch.Tensor, z_b_km: torch.Tensor) -> torch.Tensor:
+    def tau(self, offset_km: torch.Tensor, z_a_km: torch.Tensor,
+            z_b_km: torch.Tensor) -> torch.Tensor:
         """Factored slowness tau (s/km), symmetric in ``z_a``, ``z_b``."""
         dtype = next(self.net.parameters()).dtype
         half = self.depth_half.to(dtype)

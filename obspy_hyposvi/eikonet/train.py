@@ -154,15 +154,15 @@ class _Sampler:
     def __init__(self, model: VelocityModel1D, config: TrainConfig, generator: torch.Generator):
         self.c = config
         self.g = generator
-        tops = model.depth_km[(model.depth_km > config.depth_min_km)
-                               & (model.depth_km < config.depth_max_km)]
+        inside = ((model.depth_km > config.depth_min_km)
+                  & (model.depth_km < config.depth_max_km))
+        tops = model.depth_km[inside]
         if isinstance(model, Nodes1D) or tops.size == 0:
             # velocity-gradient changes play the interfaces' role for node models
             tops = model.depth_km[(model.depth_km > config.depth_min_km)
                                   & (model.depth_km < config.depth_max_km)]
-        self.tops = torch.as_tensor(tops if tops.size else [0.5 * (config.depth_min_km
-                                                                  + config.depth_max_km)],
-                                    dtype=torch.float64)
+        middle = 0.5 * (config.depth_min_km + config.depth_max_km)
+        self.tops = torch.as_tensor(tops if tops.size else [middle], dtype=torch.float64)
 
     def _u(self, n: int) -> torch.Tensor:
         return torch.rand(n, generator=self.g, dtype=torch.float64)
@@ -185,7 +185,8 @@ class _Sampler:
         near = kind == 2
         k = int(near.sum())
         r[near] = 10.0 ** (-2.0 + self._u(k) * math.log10(max(20.0, 1.0) / 0.01))
-        zb[near] = (za[near] + 5.0 * torch.randn(k, generator=self.g, dtype=torch.float64)).clamp(lo, hi)
+        jitter = 5.0 * torch.randn(k, generator=self.g, dtype=torch.float64)
+        zb[near] = (za[near] + jitter).clamp(lo, hi)
         at_interface = kind == 3
         k = int(at_interface.sum())
         pick = torch.randint(0, self.tops.numel(), (k,), generator=self.g)
@@ -204,7 +205,8 @@ def _velocity_fn(model: VelocityModel1D, phase: str) -> Callable[[torch.Tensor],
     vel = torch.tensor(model.velocities(phase).copy(), dtype=torch.float64)
     if isinstance(model, Layered1D):
         def layered(z: torch.Tensor) -> torch.Tensor:
-            idx = (torch.searchsorted(depth, z.to(torch.float64), right=True) - 1).clamp(0, vel.numel() - 1)
+            idx = torch.searchsorted(depth, z.to(torch.float64), right=True) - 1
+            idx = idx.clamp(0, vel.numel() - 1)
             return vel[idx]
         return layered
 
@@ -252,7 +254,8 @@ def validate_1d(net: EikoNet1D, model: VelocityModel1D, phase: str, *, n_pairs: 
     # velocity from |grad T| at a receiver anywhere in the source depth range
     zv = rng.uniform(*source_depth_km, n_pairs)
     jumps = model.depth_km if isinstance(model, Layered1D) else np.array([])
-    far = np.all(np.abs(zv[:, None] - jumps[None, :]) > 0.5, axis=1) if jumps.size else np.ones(n_pairs, bool)
+    far = (np.all(np.abs(zv[:, None] - jumps[None, :]) > 0.5, axis=1) if jumps.size
+           else np.ones(n_pairs, bool))
     rr = torch.as_tensor(r[far] + 1.0, device=device).requires_grad_(True)
     zz = torch.as_tensor(zv[far], device=device).requires_grad_(True)
     t = net(rr, torch.as_tensor(zr[far], device=device), zz)

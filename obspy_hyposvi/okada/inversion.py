@@ -133,7 +133,8 @@ def invert_fault_svgd(
     if lower.shape != (len(PARAM_NAMES),) or upper.shape != lower.shape:
         raise InputError(f"lower/upper must have shape ({len(PARAM_NAMES)},), order {PARAM_NAMES}")
     if (upper < lower).any():
-        raise InputError(f"upper < lower for {[n for n, b in zip(PARAM_NAMES, upper < lower) if b]}")
+        names = [n for n, b in zip(PARAM_NAMES, upper < lower) if b]
+        raise InputError(f"upper < lower for {names}")
     config = config or SVGDConfig(n_particles=96, n_epochs=400, learning_rate=0.05,
                                   final_learning_rate=0.002, kernel_width=None)
     free = upper > lower

@@ -76,7 +76,8 @@ def _ua0(g, k, pot, z_rows_only: bool = False) -> list[Tensor | None]:
     """
     alp1, alp2, sd, cd, s2d, c2d = (k[n] for n in ("alp1", "alp2", "sd", "cd", "s2d", "c2d"))
     x, y, d, p, q, s, t, xy, x2 = (g[n] for n in ("x", "y", "d", "p", "q", "s", "t", "xy", "x2"))
-    r3, r5, qr, qrx, a3, a5, b3, c3 = (g[n] for n in ("r3", "r5", "qr", "qrx", "a3", "a5", "b3", "c3"))
+    r3, r5, qr, qrx, a3, a5, b3, c3 = (g[n] for n in ("r3", "r5", "qr", "qrx", "a3", "a5", "b3",
+                                                      "c3"))
     uy, uz, vy, vz, wy, wz = (g[n] for n in ("uy", "uz", "vy", "vz", "wy", "wz"))
     i6 = alp1 * 3.0 * x * d / r5
     i9 = alp1 * 3.0 * y * d / r5
@@ -155,7 +156,8 @@ def _ua0(g, k, pot, z_rows_only: bool = False) -> list[Tensor | None]:
 def _ub0(g, k, z, pot) -> list[Tensor]:
     """Part B of the point source (Okada 1992, Table 2)."""
     alp3, sd, sdsd, sdcd = k["alp3"], k["sd"], k["sdsd"], k["sdcd"]
-    x, y, d, p, q, xy, x2, y2, d2 = (g[n] for n in ("x", "y", "d", "p", "q", "xy", "x2", "y2", "d2"))
+    x, y, d, p, q, xy, x2, y2, d2 = (g[n] for n in ("x", "y", "d", "p", "q", "xy", "x2", "y2",
+                                                    "d2"))
     r, r2, r3, r5, qr, qrx = (g[n] for n in ("r", "r2", "r3", "r5", "qr", "qrx"))
     a3, a5, b3, c3, uy, uz, vy, vz, wy, wz = (
         g[n] for n in ("a3", "a5", "b3", "c3", "uy", "uz", "vy", "vz", "wy", "wz")
@@ -292,7 +294,8 @@ def _uc0(g, k, z, pot, displacement_only: bool = False) -> list[Tensor | None]:
         s5 * (alp4 * y * a5 * cd + alp5 * c * (a5 * sd - y * qr5 * a7))
     )
     dp5 = x5 * (alp4 * (c2d - 5.0 * y * t / r2) - alp5 * 5.0 * c / r2 * (s - y * p * qr7))
-    tp5 = x5 * (-alp4 * (s2d - 5.0 * y * s / r2) - alp5 * 5.0 / r2 * (c * (t - y + y * q * qr7) - y * z))
+    tp5 = x5 * (-alp4 * (s2d - 5.0 * y * s / r2)
+                - alp5 * 5.0 / r2 * (c * (t - y + y * q * qr7) - y * z))
     i5 = -alp4 * 15.0 * xy * d / r7
     i6 = -alp4 * x5 * c5
     i9 = -alp4 * 3.0 * y / r5 * c5
@@ -312,25 +315,30 @@ def _uc0(g, k, z, pot, displacement_only: bool = False) -> list[Tensor | None]:
         dp5,
         x5 * (alp4 * (2.0 + a5) * sdcd - alp5 * 5.0 * c / r2 * (t + d * p * qr7)),
         dp5,
-        s5 * (alp4 * (2.0 * y * c2d + t * b5) + alp5 * c * (s2d - 10.0 * y * s / r2 - p * qr5 * b7)),
+        s5 * (alp4 * (2.0 * y * c2d + t * b5)
+              + alp5 * c * (s2d - 10.0 * y * s / r2 - p * qr5 * b7)),
         s5 * (alp4 * y * a5 * sdcd - alp5 * c * ((3.0 + a5) * c2d + y * p * dr5 * qr7)),
         x5 * (-alp4 * (s2d - t * dr5) - alp5 * 5.0 * c / r2 * (t + d * p * qr7)),
-        s5 * (-alp4 * (d * b5 * c2d + y * c5 * s2d) - alp5 * c * ((3.0 + a5) * c2d + y * p * dr5 * qr7)),
+        s5 * (-alp4 * (d * b5 * c2d + y * c5 * s2d)
+              - alp5 * c * ((3.0 + a5) * c2d + y * p * dr5 * qr7)),
         s5 * (-alp4 * d * a5 * sdcd - alp5 * c * (s2d - 10.0 * d * t / r2 + p * qr5 * c7)),
     ]
     tensile = [
         -alp4 * 3.0 * s / r5 * a5 + alp5 * (c * qr * qr5 * a7 - 3.0 * z / r5 * a5),
         tp5,
-        x5 * (alp4 * (1.0 - (2.0 + a5) * sdsd) + alp5 * 5.0 / r2 * (c * (s - d + d * q * qr7) - d * z)),
+        x5 * (alp4 * (1.0 - (2.0 + a5) * sdsd)
+              + alp5 * 5.0 / r2 * (c * (s - d + d * q * qr7) - d * z)),
         tp5,
         s5 * (-alp4 * (2.0 * y * s2d + s * b5)
-          - alp5 * (c * (2.0 * sdsd + 10.0 * y * (t - y) / r2 - q * qr5 * b7) + z * b5)),
-        s5 * (alp4 * y * (1.0 - a5 * sdsd) + alp5 * (c * (3.0 + a5) * s2d - y * dr5 * (c * d7 + z))),
-        x5 * (-alp4 * (c2d + s * dr5) + alp5 * (5.0 * c / r2 * (s - d + d * q * qr7) - 1.0 - z * dr5)),
+              - alp5 * (c * (2.0 * sdsd + 10.0 * y * (t - y) / r2 - q * qr5 * b7) + z * b5)),
+        s5 * (alp4 * y * (1.0 - a5 * sdsd)
+              + alp5 * (c * (3.0 + a5) * s2d - y * dr5 * (c * d7 + z))),
+        x5 * (-alp4 * (c2d + s * dr5)
+              + alp5 * (5.0 * c / r2 * (s - d + d * q * qr7) - 1.0 - z * dr5)),
         s5 * (alp4 * (d * b5 * s2d - y * c5 * c2d)
-          + alp5 * (c * ((3.0 + a5) * s2d - y * dr5 * d7) - y * (1.0 + z * dr5))),
+              + alp5 * (c * ((3.0 + a5) * s2d - y * dr5 * d7) - y * (1.0 + z * dr5))),
         s5 * (-alp4 * d * (1.0 - a5 * sdsd)
-          - alp5 * (c * (c2d + 10.0 * d * (s - d) / r2 - q * qr5 * c7) + z * (1.0 + c5))),
+              - alp5 * (c * (c2d + 10.0 * d * (s - d) / r2 - q * qr5 * c7) + z * (1.0 + c5))),
     ]
     inflate = [
         alp4 * 3.0 * d / r5 * a5,
