@@ -198,11 +198,3 @@ def test_stations_are_required_once(stations_csv, tmp_path, capsys):
     assert main(["okada", "--stations", str(stations_csv), "--inventory", "x.xml",
                  *FAULT_ARGS, *out]) == 2
     assert "usage" in capsys.readouterr().err
-
-
-def test_doctests():
-    import doctest
-
-    from obspy_hyposvi.cli import okada as cli_okada
-
-    assert doctest.testmod(cli_okada).failed == 0

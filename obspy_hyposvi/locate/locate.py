@@ -365,8 +365,10 @@ def screen_events(observations: Sequence[Observations], models: Sequence,
 
     Examples
     --------
-    >>> class Model:
+    >>> class Model:  # straight rays at 6 km/s
     ...     depth_range_km, max_offset_km = (-3.0, 60.0), 400.0
+    ...     def travel_time_torch(self, sources_km, receivers_km):
+    ...         return torch.linalg.norm(receivers_km - sources_km, dim=-1) / 6.0
     >>> obs = Observations(event_id="ev", station_xyz_km=[[0, 0, 0], [10, 0, 0], [0, 10, 0]],
     ...                    phase_idx=[0, 0, 0], arrival_s=[0.0, 1.0, 1.0], sigma_s=[0.1] * 3)
     >>> ready, failures = screen_events([obs], (Model(), Model()))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 from obspy import read_inventory
 from obspy.core.event import Event, FocalMechanism, Magnitude, NodalPlane, NodalPlanes, Origin
 
-import obspy_hyposvi.bridge.okada as bridge_okada
 from obspy_hyposvi.bridge.okada import fault_from_event, stations_from_inventory
 from obspy_hyposvi.errors import HypoSVIWarning, InputError
 from obspy_hyposvi.okada import fault_displacement
@@ -20,10 +17,6 @@ def _event(depth_m=20000.0, mag=7.0, dip=20.0):
                  magnitudes=[Magnitude(mag=mag)],
                  focal_mechanisms=[FocalMechanism(nodal_planes=NodalPlanes(
                      nodal_plane_1=NodalPlane(strike=200.0, dip=dip, rake=90.0)))])
-
-
-def test_doctests():
-    assert doctest.testmod(bridge_okada).failed == 0
 
 
 def test_event_and_inventory_forward():

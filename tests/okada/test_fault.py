@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 import torch
 
-import obspy_hyposvi.okada.rectangular as dc3d_module
-import obspy_hyposvi.okada.point as dc3d0_module
-import obspy_hyposvi.okada.fault as fault_module
-import obspy_hyposvi.okada.inversion as inversion_module
 from obspy_hyposvi.errors import InputError
 from obspy_hyposvi.geo import Projection
 from obspy_hyposvi.okada import dc3d
@@ -24,13 +18,6 @@ SYMMETRY_ATOL = 1e-14
 #: central differences of step 1e-5 on smooth O(1e-2) outputs
 FD_STEP = 1e-5
 FD_RTOL = 1e-6
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.parametrize("module", [dc3d_module, dc3d0_module, fault_module, inversion_module])
-def test_doctests(module):
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
 
 
 def test_vertical_strike_slip_symmetry():
