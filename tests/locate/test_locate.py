@@ -89,7 +89,8 @@ def test_result_does_not_depend_on_the_batch():
 def test_annealed_errors_bring_the_particles_to_the_main_mode():
     """Errors of a few hundredths of a second make the EDT likelihood a maze of ridges;
     started uniformly in the box, most particles stop on one unless the errors start wide
-    (SearchConfig.anneal_*). Synthetic socal-1d events, bundled models, matched errors."""
+    (SearchConfig.anneal_*). Synthetic socal-1d events, bundled models, matched errors: the
+    annealed search gathers them without any rescue."""
     from obspy_hyposvi.bridge.picks import PickConfig
     from obspy_hyposvi.bridge.synthetic import synthetic_catalog
     from obspy_hyposvi.eikonet.model import load_model
@@ -98,22 +99,21 @@ def test_annealed_errors_bring_the_particles_to_the_main_mode():
 
     catalog, inventory, _ = synthetic_catalog(2, 25, seed=7, pick_noise_s=0.05)
     models = [load_model("socal-1d", phase) for phase in "PS"]
-    fractions, converged, summaries = {}, {}, {}
-    for factor in (20.0, 1.0):
+    fractions, converged, rescued = {}, {}, {}
+    for factor in (20.0,):
         # uniform starts (no candidate screening): the annealing alone is under test
         locator = Locator(*models, search=SearchConfig(anneal_factor=factor, init_candidates=1),
                           likelihood=LikelihoodConfig(error_model=ErrorModel(
                               fraction=0.0, min_s=0.024, max_s=0.024)),
                           picks=PickConfig(default_sigma_s=0.05))
         report = locator.run(catalog, inventory)
-        fractions[factor] = [r.extra["cluster_fraction"] for r in report.results]
+        # the share of particles that sample the posterior (within 10.6 of the best)
+        fractions[factor] = [r.extra["placed_fraction"] for r in report.results]
         converged[factor] = [r.extra["converged"] for r in report.results]
-        summaries[factor] = "\n".join(report.summary_lines())
-    assert min(fractions[20.0]) > 0.8  # measured 0.97 and 0.99
-    assert max(fractions[1.0]) < 0.5  # measured 0.06 and 0.13
-    # scattered particles are flagged, not passed off as a posterior
-    assert all(converged[20.0]) and not any(converged[1.0])
-    assert "unconverged" in summaries[1.0] and "unconverged" not in summaries[20.0]
+        rescued[factor] = [r.extra["depth_rescue"] for r in report.results]
+    # (without annealing 87-94 % of the particles stopped on ridges, before the depth scan
+    # of _rescue_stranded_depths existed; the scan now also catches many of those)
+    assert min(fractions[20.0]) > 0.8 and all(converged[20.0]) and not any(rescued[20.0])
 
 
 def test_error_inflation_schedule_and_checks():
@@ -195,3 +195,29 @@ def test_far_station_and_absurd_times_are_left_out_not_the_event():
     assert isinstance(res, LocationResult)
     assert res.weight[n:].sum() == 0 and set(res.pick_notes) == set(notes)
     assert np.isnan(res.residual_s[n]) and np.isfinite(res.residual_s[:n]).all()
+
+
+def test_a_cloud_stranded_on_a_depth_plateau_restarts_at_the_better_depth():
+    """A log-posterior with a narrow mode at 8 km and a flat shoulder 40 units lower: a cloud
+    left on the shoulder (zero gradient) is found by the depth scan and moved to the mode; a
+    cloud already at the mode is left alone."""
+    from obspy_hyposvi.locate.locate import _rescue_stranded_depths
+
+    mode = torch.tensor([1.0, 2.0, 8.0], dtype=torch.float64)
+
+    def log_prob(x, fraction_done=1.0):
+        gauss = -0.5 * (((x - mode) / 0.3) ** 2).sum(-1)
+        return torch.maximum(gauss, torch.full_like(gauss, -40.0))
+
+    gen = torch.Generator().manual_seed(0)
+    stranded = torch.tensor([1.0, 2.0, -2.0]) + 0.1 * torch.randn(40, 3, generator=gen,
+                                                                     dtype=torch.float64)
+    placed = mode + 0.3 * torch.randn(40, 3, generator=gen, dtype=torch.float64)
+    particles = torch.stack([stranded, placed])
+    lower = torch.tensor([-20.0, -20.0, -2.5], dtype=torch.float64)[None, None, :]
+    upper = torch.tensor([20.0, 20.0, 60.0], dtype=torch.float64)[None, None, :]
+    moved, rescued = _rescue_stranded_depths(log_prob, particles, lower, upper,
+                                             SVGDConfig(n_particles=40, n_epochs=60), ["a", "b"])
+    assert rescued.tolist() == [True, False]
+    assert torch.equal(moved[1], particles[1])  # left alone
+    assert abs(float(moved[0, :, 2].mean()) - 8.0) < 0.3  # the scan's 0.66 km step, refined
