@@ -184,15 +184,32 @@ def test_workers_without_dask_says_how_to_install(monkeypatch, capsys, tmp_path)
 
 
 @needs_bundled
-def test_locate_on_local_dask_workers_matches_serial(capsys, tmp_path):
-    pytest.importorskip("distributed")
+@pytest.mark.parametrize("processes", [
+    False,
+    # two worker processes that each import torch: ~40 s on a busy 2-core machine
+    pytest.param(True, marks=pytest.mark.slow),
+])
+def test_locate_on_local_dask_workers_matches_serial(processes, monkeypatch, capsys, tmp_path):
+    """``--workers 2`` through the whole command: the local cluster, run_distributed, the
+    output. The default run uses in-process (thread) workers, which start in about a second;
+    the ``slow`` run starts the worker processes the command really starts."""
+    distributed = pytest.importorskip("distributed")
+    if not processes:
+        local_cluster = distributed.LocalCluster
+
+        def in_process(*args, **kwargs):
+            return local_cluster(*args, **{**kwargs, "processes": False})
+
+        monkeypatch.setattr(distributed, "LocalCluster", in_process)
     io = [str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"), "--seed", "2",
           "--particles", "12", "--epochs", "6", "--threads", "1"]
     # worker processes run one torch thread; --threads 1 gives this process the same
     assert main(["locate", *io, "-o", str(tmp_path / "serial.xml")]) == 0
     assert main(["locate", *io, "-o", str(tmp_path / "dask.xml"), "--workers", "2"]) == 0
     assert "6 events: 6 located, 0 not located" in capsys.readouterr().out
-    serial, dask = read_events(str(tmp_path / "serial.xml")), read_events(str(tmp_path / "dask.xml"))
+    serial = read_events(str(tmp_path / "serial.xml"))
+    dask = read_events(str(tmp_path / "dask.xml"))
+    assert len(serial) == len(dask) == 6
     for a, b in zip(serial, dask):
         assert str(a.resource_id) == str(b.resource_id)
         oa, ob = a.preferred_origin(), b.preferred_origin()
