@@ -113,7 +113,8 @@ class LocateReport:
         of it and why; picks left out of located events are counted (each is a weight-0
         arrival of the new origin, its reason in a comment).
         """
-        lines = [f"{len(self.results)} events: {self.n_located} located, {self.n_failed} not located"]
+        lines = [f"{len(self.results)} events: {self.n_located} located, "
+                 f"{self.n_failed} not located"]
         if self.error_models:
             lines.append(f"  error model ({self.n_passes} passes): "
                          + "; ".join(e.describe() for e in self.error_models))

@@ -37,7 +37,6 @@ import numpy as np
 from .._settings import reject_unknown_keys
 from .likelihood import ErrorModel, LikelihoodConfig
 from .locate import (
-    LocationFailure,
     ReadyEvent,
     SearchConfig,
     locate_ready,
@@ -87,7 +86,8 @@ class EstimationConfig:
     station_iterations: int = 3
 
     def __post_init__(self) -> None:
-        checks = {"prior_particles": self.prior_particles >= 2, "prior_epochs": self.prior_epochs >= 1,
+        checks = {"prior_particles": self.prior_particles >= 2,
+                  "prior_epochs": self.prior_epochs >= 1,
                   "min_residuals": self.min_residuals >= 5,
                   "outlier_sigmas": self.outlier_sigmas > 1,
                   "min_station_picks": self.min_station_picks >= 1,
@@ -436,9 +436,8 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
             counts.update({key: v[1] for key, v in found.items()})
             for key, v in delta.items():
                 terms[key] = terms.get(key, 0.0) + v
-            ready = [dataclasses.replace(e, observations=apply_station_terms(e.observations,
-                                                                            delta))
-                     for e in ready]
+            ready = [dataclasses.replace(
+                e, observations=apply_station_terms(e.observations, delta)) for e in ready]
         ready, notes, _ = _reflag(ready, results, estimates, notes, estimation, search)
         final_pass = k == n_refine
         results = run(ready, svgd if final_pass else cheap, _with(likelihood, estimates),
@@ -474,7 +473,8 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
                         station_term_counts=counts)
 
 
-def _with(likelihood: LikelihoodConfig, estimates: Sequence[ErrorModelEstimate]) -> LikelihoodConfig:
+def _with(likelihood: LikelihoodConfig,
+          estimates: Sequence[ErrorModelEstimate]) -> LikelihoodConfig:
     return dataclasses.replace(likelihood, error_model=tuple(e.model for e in estimates))
 
 

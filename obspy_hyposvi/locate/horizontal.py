@@ -87,4 +87,3 @@ def circular_uncertainty_km(covariance_km2: np.ndarray, confidence_level: float)
     high = a_km * scale * 1.01
     return float(brentq(lambda r: circle_probability(r, a_km, b_km) - p, low, high,
                         xtol=1e-12 * a_km, rtol=1e-10))
-

@@ -96,7 +96,8 @@ class LikelihoodConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in ("edt", "gaussian"):
-            raise ValueError(f"LikelihoodConfig.kind must be 'edt' or 'gaussian', got {self.kind!r}")
+            raise ValueError("LikelihoodConfig.kind must be 'edt' or 'gaussian', "
+                             f"got {self.kind!r}")
         if isinstance(self.power, str):
             if self.power not in ("calibrated", "pairs"):
                 raise ValueError("LikelihoodConfig.power must be 'calibrated', 'pairs' or a "

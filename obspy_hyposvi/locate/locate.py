@@ -38,6 +38,7 @@ __all__ = ["SearchConfig", "LocationFailure", "ReadyEvent", "locate_events", "lo
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, kw_only=True)
 class SearchConfig:
     """Where particles may go and how events are batched.
@@ -124,7 +125,8 @@ def _event_seed(seed: int, event_id: str) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32(event_id.encode())) % (2**63 - 1)
 
 
-def search_box(obs: Observations, models: Sequence, config: SearchConfig) -> tuple[np.ndarray, np.ndarray]:
+def search_box(obs: Observations, models: Sequence,
+               config: SearchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Search box ``(lower, upper)`` of one event, km, inside every model's valid domain.
 
     Raises
@@ -139,7 +141,8 @@ def search_box(obs: Observations, models: Sequence, config: SearchConfig) -> tup
     bad = np.flatnonzero((xyz[:, 2] < z_lo) | (xyz[:, 2] > z_hi))
     if bad.size:
         i = bad[0]
-        name = np.asarray(obs.station_ids, dtype=object)[obs.used][i] if obs.station_ids else f"#{i}"
+        name = (np.asarray(obs.station_ids, dtype=object)[obs.used][i] if obs.station_ids
+                else f"#{i}")
         raise OutsideModelDomainError(
             f"event {obs.event_id}: station {name} at depth {xyz[i, 2]:.3f} km (elevation "
             f"{-xyz[i, 2] * 1e3:.0f} m) is outside the travel-time models' depth range "
@@ -458,7 +461,8 @@ def locate_ready(ready: Sequence[ReadyEvent], models: Sequence, *, svgd: SVGDCon
 
 
 def locate_events(observations: Sequence[Observations], models: Sequence, *,
-                  svgd: SVGDConfig = SVGDConfig(), likelihood: LikelihoodConfig = LikelihoodConfig(),
+                  svgd: SVGDConfig = SVGDConfig(),
+                  likelihood: LikelihoodConfig = LikelihoodConfig(),
                   summary: SummaryConfig = SummaryConfig(), search: SearchConfig = SearchConfig(),
                   device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64,
                   progress: Callable[[int], None] | None = None,

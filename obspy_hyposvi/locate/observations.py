@@ -62,8 +62,10 @@ class Observations:
         xyz = np.asarray(self.station_xyz_km, dtype=np.float64).reshape(-1, 3)
         n = xyz.shape[0]
         object.__setattr__(self, "station_xyz_km", xyz)
-        object.__setattr__(self, "phase_idx", np.asarray(self.phase_idx, dtype=np.int64).reshape(n))
-        object.__setattr__(self, "arrival_s", np.asarray(self.arrival_s, dtype=np.float64).reshape(n))
+        object.__setattr__(self, "phase_idx",
+                           np.asarray(self.phase_idx, dtype=np.int64).reshape(n))
+        object.__setattr__(self, "arrival_s",
+                           np.asarray(self.arrival_s, dtype=np.float64).reshape(n))
         object.__setattr__(self, "sigma_s", np.asarray(self.sigma_s, dtype=np.float64).reshape(n))
         used = np.ones(n, bool) if self.used is None else np.asarray(self.used, dtype=bool)
         object.__setattr__(self, "used", used.reshape(n))

@@ -163,7 +163,8 @@ def ellipsoid_axes(ellipsoid: ConfidenceEllipsoid) -> np.ndarray:
     return np.column_stack([major, intermediate, -minor])
 
 
-def confidence_ellipsoid(covariance_km2: np.ndarray, confidence_level: float) -> ConfidenceEllipsoid:
+def confidence_ellipsoid(covariance_km2: np.ndarray,
+                         confidence_level: float) -> ConfidenceEllipsoid:
     """Confidence ellipsoid of a covariance given in (x east, y north, z down), km^2.
 
     Parameters
