@@ -69,14 +69,14 @@ def test_csv_round_trip_through_to_dict():
 
 
 @pytest.mark.parametrize("text, match", [
-    ("depth_km,vp,vs\n0,5,3\n0,6,3.5\n", r"bad.csv, line 3: depths must increase strictly, got 0.0 "
-                                          r"km after 0.0 km on line 2"),
+    ("depth_km,vp,vs\n0,5,3\n0,6,3.5\n",
+     r"bad.csv, line 3: depths must increase strictly, got 0.0 km after 0.0 km on line 2"),
     ("depth_km,vp,vs\n0,5,3\n10,6,3.5\n5,7,4\n", r"bad.csv, line 4: depths must increase"),
     ("depth_km,vp,vs\n0,5,3\n10,-6,3.5\n", r"bad.csv, line 3: vp must be positive, got -6.0"),
     ("depth_km,vp,vs\n0,5,0\n", r"bad.csv, line 2: vs must be positive, got 0.0"),
     ("depth_km,vp,vs\n0,5,3\n10,nan,3.5\n", r"bad.csv, line 3: vp is nan, not a finite number"),
-    ("depth_km,vp,vs\n0,5,3\n10,6\n", r"bad.csv, line 3: missing column\(s\): 2 values, the "
-                                       r"header needs 3"),
+    ("depth_km,vp,vs\n0,5,3\n10,6\n",
+     r"bad.csv, line 3: missing column\(s\): 2 values, the header needs 3"),
     ("depth_km,vp\n0,5\n", r"bad.csv, line 1: missing column\(s\) vs"),
     ("depth,velocity\n0,5\n", r"bad.csv, line 1: missing column\(s\) vp, vs"),
     ("0,5,3\n10,6,3.5\n", r"bad.csv, line 1: no header line"),

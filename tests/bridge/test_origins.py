@@ -151,8 +151,8 @@ def test_arrival_distance_and_azimuth_from_event_to_station(origin):
         dist_m, az, _ = gps2dist_azimuth(34.0, -117.0, lat, lon)
         assert arrival.distance == pytest.approx(kilometer2degrees(dist_m / 1e3), rel=1e-6)
         # a great circle leaving due east/west is within 0.1 deg of 90/270 at these offsets
-        assert (arrival.azimuth - azimuth + 180.0) % 360.0 - 180.0 == pytest.approx(0.0,
-                                                                                     abs=0.1)
+        wrapped = (arrival.azimuth - azimuth + 180.0) % 360.0 - 180.0
+        assert wrapped == pytest.approx(0.0, abs=0.1)
 
 
 def test_quality_counts_gaps_and_distances(observations, projection):
@@ -215,8 +215,8 @@ def test_provenance(origin):
     assert str(origin.resource_id).startswith("smi:local/obspy_hyposvi/origin/")
 
 
-def test_unconverged_location_gives_a_rejected_origin_that_says_why(observations, projection,
-                                                                     result):
+def test_unconverged_location_gives_a_rejected_origin_that_says_why(
+        observations, projection, result):
     import dataclasses
 
     note = "particles did not gather: the dominant cluster holds 12% of them"

@@ -117,8 +117,8 @@ def test_missing_channel_falls_back_to_station_and_warns_once(event_with_picks, 
         str(event_with_picks.picks[-3].resource_id))], [x, y, z], atol=XYZ_ATOL_KM)
 
 
-def test_fallback_warning_once_per_catalogue_with_shared_set(event_with_picks, inventory,
-                                                            projection):
+def test_fallback_warning_once_per_catalogue_with_shared_set(
+        event_with_picks, inventory, projection):
     event_with_picks.picks.append(make_pick("XX.S04..EH1", "S", T0 + 5.0))
     warned: set[str] = set()
     with pytest.warns(HypoSVIWarning, match="XX.S04"):
@@ -186,8 +186,8 @@ def test_missing_uncertainty_uses_default(event_with_picks, inventory, projectio
     np.testing.assert_allclose(obs.sigma_s[2:], [0.02, 0.05, 0.05, 0.05, 0.1, 0.1])
 
 
-def test_uncertainty_from_lower_upper_confidence_level_and_floor(event_with_picks, inventory,
-                                                                  projection):
+def test_uncertainty_from_lower_upper_confidence_level_and_floor(
+        event_with_picks, inventory, projection):
     picks = event_with_picks.picks
     picks[0].time_errors = QuantityError(lower_uncertainty=0.04, upper_uncertainty=0.08)
     picks[1].time_errors = QuantityError(uncertainty=0.196, confidence_level=95.0)
@@ -305,8 +305,8 @@ def test_insufficient_picks_message_names_event(event_with_picks, inventory, pro
         _locate_picks(event, inventory, projection)
 
 
-def test_insufficient_picks_error_keeps_the_skipped_picks(event_with_picks, inventory,
-                                                         projection):
+def test_insufficient_picks_error_keeps_the_skipped_picks(
+        event_with_picks, inventory, projection):
     gone = make_pick("XX.GONE..HHZ", "P", T0)
     pkp = make_pick("XX.S03..HHE", "PKP", T0 + 5.0)
     event = Event(resource_id="smi:local/test/event/sparse",
@@ -314,8 +314,8 @@ def test_insufficient_picks_error_keeps_the_skipped_picks(event_with_picks, inve
     with pytest.raises(TooFewUsablePicksError) as info:
         _locate_picks(event, inventory, projection)
     assert isinstance(info.value, InsufficientPicksError)
-    assert [r.pick_id for r in info.value.skipped] == [str(gone.resource_id),
-                                                        str(pkp.resource_id)]
+    skipped_ids = [r.pick_id for r in info.value.skipped]
+    assert skipped_ids == [str(gone.resource_id), str(pkp.resource_id)]
     assert "not in the inventory" in info.value.skipped[0].reason
     assert {r.event_id for r in info.value.skipped} == {"smi:local/test/event/sparse"}
     # the records survive a pickle round trip (as between processes)

@@ -25,7 +25,8 @@ def build(folder: Path = HERE) -> list[Path]:
     for phase in ("P", "S"):
         net, report = train_eikonet_1d(MODEL, phase, CONFIG)
         meta = checkpoint_metadata(MODEL, phase, CONFIG, report, package_version=__version__)
-        paths.append(save_checkpoint(folder / f"tiny-homogeneous-{phase}.pt", net.state_dict(), meta))
+        paths.append(save_checkpoint(folder / f"tiny-homogeneous-{phase}.pt", net.state_dict(),
+                                     meta))
     return paths
 
 

@@ -27,8 +27,10 @@ def test_metadata_is_json_and_weights_only(tiny_model_path):
 
 def test_tiny_model_matches_analytic(tiny_models, rng):
     p, s = tiny_models
-    src = np.column_stack([rng.uniform(-50, 50, 500), rng.uniform(-50, 50, 500), rng.uniform(0, 30, 500)])
-    rcv = np.column_stack([rng.uniform(-50, 50, 500), rng.uniform(-50, 50, 500), rng.uniform(-2, 0, 500)])
+    src = np.column_stack([rng.uniform(-50, 50, 500), rng.uniform(-50, 50, 500),
+                           rng.uniform(0, 30, 500)])
+    rcv = np.column_stack([rng.uniform(-50, 50, 500), rng.uniform(-50, 50, 500),
+                           rng.uniform(-2, 0, 500)])
     dist = np.linalg.norm(src - rcv, axis=1)
     np.testing.assert_allclose(p.travel_time(src, rcv), dist / 6.0, atol=TINY_DT_S)
     np.testing.assert_allclose(s.travel_time(src, rcv), dist / 3.5, atol=TINY_DT_S * 6 / 3.5)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from obspy_hyposvi.locate.likelihood import (ErrorModel, LikelihoodConfig, edt_log_likelihood,
-                                             gaussian_log_likelihood, pick_sigma)
+                                             pick_sigma)
 
 #: Simulation of calibrated EDT against the marginal Gaussian: 1D location offset, 20 picks,
 #: 300 noise draws. EDT's posterior variance is ~1.2x the Gaussian's (EDT's estimates scatter

@@ -210,8 +210,8 @@ def test_a_cloud_stranded_on_a_depth_plateau_restarts_at_the_better_depth():
         return torch.maximum(gauss, torch.full_like(gauss, -40.0))
 
     gen = torch.Generator().manual_seed(0)
-    stranded = torch.tensor([1.0, 2.0, -2.0]) + 0.1 * torch.randn(40, 3, generator=gen,
-                                                                     dtype=torch.float64)
+    stranded = torch.tensor([1.0, 2.0, -2.0]) + 0.1 * torch.randn(
+        40, 3, generator=gen, dtype=torch.float64)
     placed = mode + 0.3 * torch.randn(40, 3, generator=gen, dtype=torch.float64)
     particles = torch.stack([stranded, placed])
     lower = torch.tensor([-20.0, -20.0, -2.5], dtype=torch.float64)[None, None, :]

@@ -19,7 +19,8 @@ def test_sigma_scale_values():
 @pytest.mark.parametrize("seed", range(8))
 def test_ellipsoid_round_trip(seed):
     rng = np.random.default_rng(seed)
-    rot = Rotation.random(random_state=seed).as_matrix()  # columns: axes in x, y, z (east, north, down)
+    # columns: axes in x, y, z (east, north, down)
+    rot = Rotation.random(random_state=seed).as_matrix()
     sig = np.sort(rng.uniform(0.2, 3.0, 3))[::-1]
     cov = rot @ np.diag(sig**2) @ rot.T
     e = confidence_ellipsoid(cov, 68.27)
