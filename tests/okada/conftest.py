@@ -14,8 +14,8 @@ SHARED_OKADA = Path(__file__).resolve().parents[2] / ".." / "shared" / "referenc
 def on_ci() -> bool:
     """True where the environment variable ``CI`` is set (not empty, "0" or "false").
 
-    CI services set ``CI=true`` (GitHub Actions, GitLab CI, ...); ``CI=1 .ci/run`` does the same
-    by hand. There the reference data is part of the checkout, so its absence is an error.
+    CI services set ``CI=true`` (GitHub Actions, GitLab CI, ...), and ``.ci/run`` sets it when
+    unset. There the reference data is part of the checkout, so its absence is an error.
     """
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
