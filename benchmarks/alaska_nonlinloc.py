@@ -105,7 +105,7 @@ from obspy_hyposvi.eikonet.train import (
     train_eikonet_1d,
     validate_1d,
 )
-from obspy_hyposvi.locate.likelihood import edt_log_likelihood, pick_sigma
+from obspy_hyposvi.locate.likelihood import edt_log_likelihood, pick_sigma_per_pick
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.velocity_io import read_velocity_model
 
@@ -306,28 +306,33 @@ def travel_times(locator: Locator, obs, points_xyz_km: np.ndarray) -> torch.Tens
     return out
 
 
-def log_likelihood(locator: Locator, obs, points_xyz_km: np.ndarray) -> np.ndarray:
-    """The locator's EDT log-likelihood at each point (the prior is flat inside the box)."""
+def log_likelihood(locator: Locator, obs, points_xyz_km: np.ndarray,
+                   error_models) -> np.ndarray:
+    """The run's EDT log-likelihood at each point (its per-phase error models, its used
+    picks; the prior is flat inside the box)."""
     arrival = torch.as_tensor(obs.arrival_s)[None, None, :]
     sigma = torch.as_tensor(obs.sigma_s)[None, None, :]
-    mask = torch.ones_like(arrival, dtype=torch.bool)
+    mask = torch.as_tensor(obs.used)[None, None, :]
+    terms = [torch.as_tensor([getattr(error_models[k], name) for k in obs.phase_idx],
+                             dtype=torch.float64)[None, None, :]
+             for name in ("fraction", "min_s", "max_s")]
     out = []
     for i in range(0, len(points_xyz_km), 4096):
         t = travel_times(locator, obs, points_xyz_km[i:i + 4096])[None]
-        total_sigma = pick_sigma(t, sigma, locator.likelihood.error_model)
+        total_sigma = pick_sigma_per_pick(t, sigma, *terms)
         out.append(edt_log_likelihood(arrival, t, total_sigma, mask,
                                       locator.likelihood.power).numpy()[0])
     return np.concatenate(out)
 
 
-def grid_maximum(locator: Locator, obs, margin_km: float) -> dict:
+def grid_maximum(locator: Locator, obs, margin_km: float, error_models) -> dict:
     """Maximum of the likelihood on a grid over the locator's search box (a check of SVGD)."""
     xyz = obs.station_xyz_km
     axes = [np.arange(xyz[:, i].min() - margin_km, xyz[:, i].max() + margin_km + 1e-9, step)
             for i, step in zip((0, 1), GRID_SPACING_KM[:2])]
     axes.append(np.arange(DEPTH_KM[0] + 0.5, DEPTH_KM[1], GRID_SPACING_KM[2]))
     grid = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
-    logl = log_likelihood(locator, obs, grid)
+    logl = log_likelihood(locator, obs, grid, error_models)
     best = int(np.argmax(logl))
     return {"xyz_km": grid[best].tolist(), "log_likelihood": float(logl[best]),
             "spacing_km": list(GRID_SPACING_KM), "n_points": len(grid)}
@@ -392,11 +397,13 @@ def compare(report, catalog, locator: Locator, grid_check: bool = False) -> list
         m2_in_ours = mahalanobis2(np.array([float(nx), float(ny), ref.depth / 1e3]) - mean_xyz,
                                   cov)
         nll_xyz = np.array([float(nx), float(ny), max(ref.depth / 1e3, DEPTH_KM[0])])
-        logl = log_likelihood(locator, obs, np.stack([np.asarray(res.hypocentre_xyz_km),
+        error_models = tuple(e.model for e in report.error_models)
+        logl = log_likelihood(locator, obs, error_models=error_models,
+                              points_xyz_km=np.stack([np.asarray(res.hypocentre_xyz_km),
                                                       nll_xyz]))
         row["log_likelihood"] = {"ours": float(logl[0]), "nll": float(logl[1])}
         if grid_check:
-            grid = grid_maximum(locator, obs, SearchConfig().margin_km)
+            grid = grid_maximum(locator, obs, SearchConfig().margin_km, error_models)
             grid["epicentral_km_from_nll"] = float(np.hypot(*(np.array(grid["xyz_km"][:2])
                                                               - nll_xyz[:2])))
             row["log_likelihood"]["grid_max"] = grid
