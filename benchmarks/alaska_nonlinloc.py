@@ -474,8 +474,8 @@ def summarise(rows: list[dict]) -> dict:
             "n_ours_at_least_as_likely": sum(r["log_likelihood"]["ours"]
                                              >= r["log_likelihood"]["nll"] for r in group),
             "n_flagged_unconverged": sum(not r["ours"]["converged"] for r in group),
-            "n_ellipsoid_of_all_particles": sum(r["ours"]["ellipsoid_of_all_particles"]
-                                                for r in group)}
+            "n_several_modes": sum(r["ours"]["several_modes"] for r in group),
+            "n_depth_width_honest": sum(r["ours"]["depth_width_honest"] for r in group)}
     return out
 
 
@@ -509,7 +509,7 @@ def print_table(name: str, run: dict) -> None:
               f"{r['epicentral_km']:6.2f} {r['depth_diff_km']:+6.1f} "
               f"{r['origin_time_diff_s']:+6.2f}  {_yes(r['ours_in_nll']):<12} "
               f"{_yes(r['nll_in_ours']):<12} "
-              f"{o['semi_axes_km'][0]:5.1f}{'!' if o['ellipsoid_of_all_particles'] else ' '}/"
+              f"{o['semi_axes_km'][0]:5.1f}{'!' if o['several_modes'] else ' '}/"
               f"{n['semi_axes_km'][0]:<4.1f} {o['rms_s']:5.2f}/{n['rms_s']:<4.2f} "
               f"{r['log_likelihood']['ours'] - r['log_likelihood']['nll']:+6.1f}")
     for group, s in run["summary"].items():
@@ -520,8 +520,9 @@ def print_table(name: str, run: dict) -> None:
                   f"{s['median_abs_origin_time_diff_s']:.2f} s, ours in NLL "
                   f"{s['n_ours_in_nll']}/{s['n_events']}, NLL in ours "
                   f"{s['n_nll_in_ours']}/{s['n_events']}, ours at least as likely as NLL's "
-                  f"{s['n_ours_at_least_as_likely']}/{s['n_events']}; no cluster (ellipsoid "
-                  f"of all particles): {s['n_ellipsoid_of_all_particles']}; flagged "
+                  f"{s['n_ours_at_least_as_likely']}/{s['n_events']}; several modes: "
+                  f"{s['n_several_modes']}; depth half-width >= 1/4 of the particles' spread: "
+                  f"{s['n_depth_width_honest']}/{s['n_events']}; flagged "
                   f"unconverged (origin rejected): {s['n_flagged_unconverged']}")
 
 

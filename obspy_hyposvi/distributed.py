@@ -231,7 +231,9 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
             job = _Job(model=_model_key(model), device=device, svgd=svgd,
                        likelihood=likelihood, summary=locator.summary, search=locator.search)
             chunks = [list(events[k:k + chunk_size]) for k in range(0, len(events), chunk_size)]
-            return _run_chunks(active, distributed, job, chunks, n_done, progress)
+            # as the serial run: events not in this pass count as done
+            offset = n_done + len(prepared.usable) - len(events)
+            return _run_chunks(active, distributed, job, chunks, offset, progress)
 
         run = locator._locate(prepared, locate_pass=dask_pass)
     return locator._report(catalog, prepared, run)

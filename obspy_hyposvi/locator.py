@@ -278,9 +278,17 @@ class Locator:
 
         if locate_pass is None:
             def locate_pass(events, svgd, likelihood):
+                # each pass counts up to every usable event: those not in it (screened out,
+                # or a pass over the few events whose outliers changed) count as done
+                offset = len(prepared.usable) - len(events)
+
+                def done(n: int) -> None:
+                    if progress is not None:
+                        progress(offset + n)
+
                 return locate_ready(events, self.models, svgd=svgd, likelihood=likelihood,
                                     summary=self.summary, search=self.search,
-                                    device=self.device, progress=progress)
+                                    device=self.device, progress=done)
         return locate_catalogue([prepared.observations[i] for i in prepared.usable],
                                 self.models, svgd=self.svgd, likelihood=self.likelihood,
                                 summary=self.summary, search=self.search,

@@ -72,6 +72,9 @@ class EstimationConfig:
     outlier_sigmas
         A pick further than this many total standard deviations from the rest of its event
         is an outlier. 5: a good pick gets there once in ~2 million.
+    max_outlier_share
+        An event whose picks would be more than this share outliers keeps them all: its
+        location, not its picks, is off (the final checks judge it).
     min_station_picks
         Fewest used picks of a station and phase to estimate its term.
     station_iterations
@@ -82,6 +85,7 @@ class EstimationConfig:
     prior_epochs: int = 100
     min_residuals: int = 30
     outlier_sigmas: float = 5.0
+    max_outlier_share: float = 0.3
     min_station_picks: int = 3
     station_iterations: int = 3
 
@@ -90,6 +94,7 @@ class EstimationConfig:
                   "prior_epochs": self.prior_epochs >= 1,
                   "min_residuals": self.min_residuals >= 5,
                   "outlier_sigmas": self.outlier_sigmas > 1,
+                  "max_outlier_share": 0 < self.max_outlier_share < 1,
                   "min_station_picks": self.min_station_picks >= 1,
                   "station_iterations": self.station_iterations >= 1}
         for name, ok in checks.items():
@@ -275,13 +280,14 @@ def _total_sigma(obs: Observations, travel_time_s: np.ndarray,
 
 
 def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[ErrorModel], *,
-                  outlier_sigmas: float, min_picks: int,
+                  outlier_sigmas: float, min_picks: int, max_share: float = 0.3,
                   eligible: np.ndarray | None = None) -> tuple[np.ndarray, dict[int, str]]:
     """Picks of one event inconsistent with the rest, at its located hypocentre.
 
     A pick is an outlier when its residual about the median residual of the event's other
     picks exceeds ``outlier_sigmas`` total standard deviations. The worst go first, and at
-    least ``min_picks`` picks stay used. Picks not ``eligible`` (left out before the search,
+    least ``min_picks`` picks stay used. When more than ``max_share`` of the picks would be
+    outliers, none is: the location is then what is wrong. Picks not ``eligible`` (left out before the search,
     e.g. outside the models' domain) stay unused and are not judged.
 
     Returns
@@ -304,6 +310,10 @@ def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[Er
     z = np.where(eligible, np.abs(r - centre) / sigma, -np.inf)
     order = np.argsort(-z)
     n_out = min(int(np.sum(z > outlier_sigmas)), max(int(eligible.sum()) - min_picks, 0))
+    if n_out > max_share * eligible.sum():
+        # most picks disagree with this location: the location is wrong, not the picks (a
+        # short pass that went astray would otherwise leave only the picks it fits)
+        n_out = 0
     notes = {}
     for i in order[:n_out]:
         candidate[i] = False
@@ -492,7 +502,8 @@ def _reflag(ready: list[ReadyEvent], results: Sequence, estimates, notes: dict,
         eligible = np.ones(obs.n_picks, bool)
         eligible[list(event.excluded)] = False
         used, why = flag_outliers(obs, res, models, outlier_sigmas=config.outlier_sigmas,
-                                  min_picks=search.min_picks, eligible=eligible)
+                                  min_picks=search.min_picks, eligible=eligible,
+                                  max_share=config.max_outlier_share)
         new_notes[j] = why
         if not np.array_equal(used, obs.used):
             changed.append(j)

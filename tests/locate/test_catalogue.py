@@ -183,3 +183,18 @@ def test_picks_left_out_before_the_search_are_not_judged_again():
     used, notes = flag_outliers(obs, _result_for(obs, tt_nan), (ErrorModel(),) * 2,
                                 outlier_sigmas=5, min_picks=4, eligible=eligible)
     assert not used[0] and used[1:].all() and not notes
+
+
+def test_a_location_most_picks_disagree_with_flags_none():
+    """A short pass that went astray must not leave only the few picks it fits."""
+    rng = np.random.default_rng(7)
+    n = 20
+    tt = rng.uniform(2, 10, n)
+    arrival = tt + rng.normal(0, 0.05, n)
+    wrong_tt = tt + rng.normal(0, 1.0, n)  # predictions of a location far off
+    obs = Observations(event_id="e", station_xyz_km=np.zeros((n, 3)), phase_idx=np.zeros(n),
+                       arrival_s=arrival, sigma_s=np.full(n, 0.05))
+    models = (ErrorModel(fraction=0, min_s=0.0, max_s=0.0),) * 2
+    used, notes = flag_outliers(obs, _result_for(obs, wrong_tt), models, outlier_sigmas=5,
+                                min_picks=4, max_share=0.3)
+    assert used.all() and not notes
