@@ -34,7 +34,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .._settings import reject_unknown_keys
+from .._settings import check_ranges, reject_unknown_keys
 from .likelihood import ErrorModel, LikelihoodConfig
 from .locate import (
     ReadyEvent,
@@ -97,10 +97,7 @@ class EstimationConfig:
                   "max_outlier_share": 0 < self.max_outlier_share < 1,
                   "min_station_picks": self.min_station_picks >= 1,
                   "station_iterations": self.station_iterations >= 1}
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"EstimationConfig.{name} = {getattr(self, name)!r} is out of "
-                                 "range")
+        check_ranges(self, checks)
 
     def to_dict(self) -> dict:
         """Plain dict of the settings."""
@@ -287,8 +284,8 @@ def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[Er
     A pick is an outlier when its residual about the median residual of the event's other
     picks exceeds ``outlier_sigmas`` total standard deviations. The worst go first, and at
     least ``min_picks`` picks stay used. When more than ``max_share`` of the picks would be
-    outliers, none is: the location is then what is wrong. Picks not ``eligible`` (left out before the search,
-    e.g. outside the models' domain) stay unused and are not judged.
+    outliers, none is: the location is then what is wrong. Picks not ``eligible`` (left out
+    before the search, e.g. outside the models' domain) stay unused and are not judged.
 
     Returns
     -------

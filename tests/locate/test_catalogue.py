@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-import torch
+from straight_rays import Homogeneous
 
 from obspy_hyposvi.locate.catalogue import (
     EstimationConfig,
@@ -109,16 +109,7 @@ def test_station_terms_from_residuals_and_applied():
     np.testing.assert_allclose(corrected.arrival_s - results[0].travel_time_s, 0, atol=0.04)
 
 
-class _Homogeneous:
-    depth_range_km = (-3.0, 60.0)
-    max_offset_km = 400.0
-    dtype = torch.float64
-
-    def __init__(self, velocity_kmps: float) -> None:
-        self.velocity_kmps = velocity_kmps
-
-    def travel_time_torch(self, sources_km, receivers_km):
-        return torch.linalg.norm(receivers_km - sources_km, dim=-1) / self.velocity_kmps
+_Homogeneous = Homogeneous
 
 
 def test_catalogue_run_estimates_the_error_model_and_leaves_outliers_out():

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from straight_rays import Homogeneous
 
 from obspy_hyposvi.locate.locate import (
     SearchConfig,
@@ -18,18 +19,7 @@ from obspy_hyposvi.locate.svgd import SVGDConfig
 BATCH_ATOL_KM = 1e-9
 
 
-class _Homogeneous:
-    """Straight-ray travel times at one velocity (a stand-in for an EikoNet model)."""
-
-    depth_range_km = (-3.0, 60.0)
-    max_offset_km = 400.0
-    dtype = torch.float64
-
-    def __init__(self, velocity_kmps: float) -> None:
-        self.velocity_kmps = velocity_kmps
-
-    def travel_time_torch(self, sources_km, receivers_km):
-        return torch.linalg.norm(receivers_km - sources_km, dim=-1) / self.velocity_kmps
+_Homogeneous = Homogeneous
 
 
 MODELS = (_Homogeneous(6.0), _Homogeneous(3.5))
