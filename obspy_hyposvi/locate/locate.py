@@ -530,22 +530,30 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
     # the EDT pair terms need no more precision than the travel times carry
     pair_dtype = _travel_time_dtype(models, dtype)
     arrival_b, mask_b = picks.arrival_s[:, None, :], picks.mask[:, None, :]
-    sigma_pick_b = picks.pick_sigma_s[:, None, :]
 
-    def sigma_of(t, fraction_done: float = 1.0):
-        sig = pick_sigma_per_pick(t, sigma_pick_b, picks.error_fraction, picks.error_min_s,
-                                  picks.error_max_s)
-        if fraction_done < search.anneal_fraction:
-            sig = sig * search.error_inflation(fraction_done)
-        return sig
+    def targets(p: _PaddedPicks):
+        """``(log_prob, sigma_of)`` of the events whose picks are ``p``."""
+        arrival, mask, sigma_pick = (p.arrival_s[:, None, :], p.mask[:, None, :],
+                                     p.pick_sigma_s[:, None, :])
 
-    def log_prob(x, fraction_done: float = 1.0):
-        t = _travel_times(models, x, picks)
-        sig = sigma_of(t, fraction_done)
-        if likelihood.kind == "edt":
-            return edt_log_likelihood(arrival_b, t, sig, mask_b, likelihood.power,
-                                      pair_dtype=pair_dtype)
-        return gaussian_log_likelihood(arrival_b, t, sig, mask_b)
+        def sigma_of(t, fraction_done: float = 1.0):
+            sig = pick_sigma_per_pick(t, sigma_pick, p.error_fraction, p.error_min_s,
+                                      p.error_max_s)
+            if fraction_done < search.anneal_fraction:
+                sig = sig * search.error_inflation(fraction_done)
+            return sig
+
+        def log_prob(x, fraction_done: float = 1.0):
+            t = _travel_times(models, x, p)
+            sig = sigma_of(t, fraction_done)
+            if likelihood.kind == "edt":
+                return edt_log_likelihood(arrival, t, sig, mask, likelihood.power,
+                                          pair_dtype=pair_dtype)
+            return gaussian_log_likelihood(arrival, t, sig, mask)
+
+        return log_prob, sigma_of
+
+    log_prob, sigma_of = targets(picks)
 
     if n_draw > svgd.n_particles:
         # keep the candidates most probable under the widest (first-epoch) errors: a smooth
@@ -557,8 +565,9 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, svgd, likelihood, summary
         x0 = torch.gather(x0, 1, best[..., None].expand(-1, -1, 3))
     particles, info = run_svgd(log_prob, x0, svgd, lower=lower, upper=upper,
                                progress_aware=search.anneal_factor > 1)
-    particles, rescued = _rescue_stranded_depths(log_prob, particles, lower, upper, svgd,
-                                                 [obs.event_id for obs in batch])
+    particles, rescued = _rescue_stranded_depths(
+        log_prob, lambda idx: targets(_slice_picks(picks, idx))[0], particles, lower, upper,
+        svgd, [obs.event_id for obs in batch])
     with torch.no_grad():  # the prior is uniform in the box: the likelihood ranks the modes
         final_log_prob = log_prob(particles).double().cpu().numpy()
         # each particle's best origin time (weighted mean of its residuals) and that
@@ -587,9 +596,18 @@ _DEPTH_SCAN = 96
 _RESCUE_GAIN = 3.0
 
 
-def _rescue_stranded_depths(log_prob, particles: torch.Tensor, lower: torch.Tensor,
-                            upper: torch.Tensor, svgd: SVGDConfig, event_ids: Sequence[str],
-                            ) -> tuple[torch.Tensor, np.ndarray]:
+def _slice_picks(picks: _PaddedPicks, idx: torch.Tensor) -> _PaddedPicks:
+    """The padded picks of the events ``idx`` of a batch (same slot layout)."""
+    return dataclasses.replace(
+        picks, receivers_xyz_km=tuple(None if r is None else r[idx]
+                                      for r in picks.receivers_xyz_km),
+        arrival_s=picks.arrival_s[idx], pick_sigma_s=picks.pick_sigma_s[idx],
+        mask=picks.mask[idx])
+
+
+def _rescue_stranded_depths(log_prob, log_prob_of, particles: torch.Tensor,
+                            lower: torch.Tensor, upper: torch.Tensor, svgd: SVGDConfig,
+                            event_ids: Sequence[str]) -> tuple[torch.Tensor, np.ndarray]:
     """Move clouds that SVGD left on a depth plateau to the posterior's main mode.
 
     Depth is the coordinate the picks resolve last. Above a network the log-posterior of a
@@ -629,12 +647,17 @@ def _rescue_stranded_depths(log_prob, particles: torch.Tensor, lower: torch.Tens
         jitter.append(torch.randn(n_particles, 3, generator=gen, dtype=torch.float64))
     x0 = start[:, None, :] + 0.5 * torch.stack(jitter).to(particles)  # 0.5 km around it
     x0 = torch.minimum(torch.maximum(x0, lower), upper)
-    active = rescued.to(particles.device)
-    x0 = torch.where(active[:, None, None], x0, particles)
     again = dataclasses.replace(svgd, n_epochs=max(svgd.n_epochs // 2, 1),
                                 learning_rate=min(svgd.learning_rate, 0.5),
                                 final_learning_rate=min(svgd.final_learning_rate, 0.5))
-    moved, _ = run_svgd(log_prob, x0, again, lower=lower, upper=upper, active=active)
+    # only the stranded events run again (a sub-batch: the others cost nothing)
+    idx = torch.nonzero(rescued.to(particles.device)).flatten()
+    sub_lower = lower[idx] if lower.shape[0] == n_events else lower
+    sub_upper = upper[idx] if upper.shape[0] == n_events else upper
+    moved_sub, _ = run_svgd(log_prob_of(idx), x0[idx], again, lower=sub_lower,
+                            upper=sub_upper)
+    moved = particles.clone()
+    moved[idx] = moved_sub
     for eid, gained in zip(np.asarray(event_ids)[rescued.numpy()], gain[rescued].tolist()):
         logger.info("event %s: particles stranded in depth, %.1f log-units below the depth "
                     "scan's best point; restarted there", eid, gained)

@@ -206,7 +206,9 @@ def test_a_cloud_stranded_on_a_depth_plateau_restarts_at_the_better_depth():
     particles = torch.stack([stranded, placed])
     lower = torch.tensor([-20.0, -20.0, -2.5], dtype=torch.float64)[None, None, :]
     upper = torch.tensor([20.0, 20.0, 60.0], dtype=torch.float64)[None, None, :]
-    moved, rescued = _rescue_stranded_depths(log_prob, particles, lower, upper,
+    # the target does not depend on the event: any sub-batch gets the same log_prob
+    moved, rescued = _rescue_stranded_depths(log_prob, lambda idx: log_prob, particles, lower,
+                                             upper,
                                              SVGDConfig(n_particles=40, n_epochs=60), ["a", "b"])
     assert rescued.tolist() == [True, False]
     assert torch.equal(moved[1], particles[1])  # left alone
