@@ -213,3 +213,25 @@ def test_a_cloud_stranded_on_a_depth_plateau_restarts_at_the_better_depth():
     assert rescued.tolist() == [True, False]
     assert torch.equal(moved[1], particles[1])  # left alone
     assert abs(float(moved[0, :, 2].mean()) - 8.0) < 0.3  # the scan's 0.66 km step, refined
+
+
+def test_picks_of_a_source_far_outside_the_box_give_a_rejected_origin():
+    """Picks from a source 130 km outside the search box: the best point in the box is on
+    its wall and leaves residuals far above the pick errors; both checks reject it."""
+    rng = np.random.default_rng(8)
+    xyz = np.column_stack([rng.uniform(-20, 20, (12, 2)), np.zeros(12)])
+    src = np.array([150.0, 0.0, 10.0])
+    phase = np.r_[np.zeros(12), np.ones(12)].astype(int)
+    both = np.vstack([xyz, xyz])
+    arrival = np.linalg.norm(both - src, axis=1) / np.where(phase == 0, 6.0, 3.5)
+    obs = Observations(event_id="far", station_xyz_km=both, phase_idx=phase,
+                       arrival_s=arrival + rng.normal(0, 0.05, 24), sigma_s=np.full(24, 0.05))
+    from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
+
+    res = locate_events([obs], MODELS, svgd=SVGDConfig(n_particles=30, n_epochs=60),
+                        likelihood=LikelihoodConfig(error_model=ErrorModel(
+                            fraction=0.0, min_s=0.02, max_s=0.02)),
+                        search=SearchConfig(margin_km=10.0))[0]
+    assert not res.extra["converged"]
+    assert "times the pick errors" in res.extra["quality_note"]
+    assert res.extra["normalised_rms"] > 3
