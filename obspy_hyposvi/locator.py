@@ -293,7 +293,7 @@ class Locator:
                                 self.models, svgd=self.svgd, likelihood=self.likelihood,
                                 summary=self.summary, search=self.search,
                                 estimation=self.estimation, station_terms=self.station_terms,
-                                estimate_station_terms_=self.estimate_station_terms,
+                                estimate_terms=self.estimate_station_terms,
                                 device=self.device, locate_pass=locate_pass,
                                 progress=lambda line: logger.info("%s", line))
 

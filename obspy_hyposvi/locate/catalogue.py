@@ -49,7 +49,8 @@ from .summary import SummaryConfig
 from .svgd import SVGDConfig
 
 __all__ = ["EstimationConfig", "ErrorModelEstimate", "CatalogueRun", "estimate_error_model",
-           "flag_outliers", "estimate_station_terms", "apply_station_terms", "locate_catalogue"]
+           "flag_outliers", "estimate_station_terms", "apply_station_terms", "anchor_station_terms",
+           "locate_catalogue"]
 
 logger = logging.getLogger(__name__)
 
@@ -322,7 +323,7 @@ def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[Er
 
 def estimate_station_terms(results: Sequence, observations: Sequence[Observations], *,
                            min_picks: int = 3) -> dict[tuple[str, str], tuple[float, int]]:
-    """Per station and phase, the median residual of its used picks over located events.
+    """Per station and phase, the median residual of its picks over located events.
 
     Residuals are taken about each event's weighted origin time (its result); a station term
     is shrunk towards 0 by ``n / (n + 2)`` so that a station with few picks moves little.
@@ -337,7 +338,9 @@ def estimate_station_terms(results: Sequence, observations: Sequence[Observation
     for res, obs in zip(results, observations):
         if not isinstance(res, LocationResult) or obs is None or not obs.station_ids:
             continue
-        for i in np.flatnonzero(obs.used):
+        # outliers count too (the median shrugs off the odd bad pick): a station whose picks
+        # are all late is flagged as an outlier in every event until its term is known
+        for i in np.flatnonzero(np.isfinite(res.residual_s)):
             key = (obs.station_ids[i], _PHASES[int(obs.phase_idx[i])])
             pool.setdefault(key, []).append(float(res.residual_s[i]))
     out = {}
@@ -345,6 +348,42 @@ def estimate_station_terms(results: Sequence, observations: Sequence[Observation
         n = len(values)
         if n >= min_picks:
             out[key] = (float(np.median(values)) * n / (n + 2.0), n)
+    return out
+
+
+def _station_positions(ready: Sequence[ReadyEvent]) -> dict[str, np.ndarray]:
+    """``{station_id: (x, y) km}`` of every station of the events (their shared frame)."""
+    out: dict[str, np.ndarray] = {}
+    for event in ready:
+        obs = event.observations
+        for sid, xyz in zip(obs.station_ids, obs.station_xyz_km):
+            out.setdefault(sid, xyz[:2])
+    return out
+
+
+def anchor_station_terms(terms: Mapping[tuple[str, str], float],
+                         positions: Mapping[str, np.ndarray]) -> dict[tuple[str, str], float]:
+    """Station terms less, per phase, their mean and their linear trend across the network.
+
+    A common delay of every station is origin time, and a delay growing linearly across the
+    network is nearly what a shift of every event does: the residuals cannot tell those from
+    the locations, and iterating the terms lets them drift along with the locations (on a
+    small straight-ray test the terms of stations without delay reached 0.7 s after six
+    iterations). Removing both keeps the terms to what the residuals do determine. With fewer
+    than 4 stations of a phase only the mean is removed.
+    """
+    out = dict(terms)
+    for phase in _PHASES:
+        keys = [k for k in terms if k[1] == phase and k[0] in positions]
+        if not keys:
+            continue
+        value = np.array([terms[k] for k in keys])
+        xy = np.array([positions[k[0]] for k in keys], dtype=float)
+        design = (np.column_stack([np.ones(len(keys)), xy - xy.mean(0)]) if len(keys) >= 4
+                  else np.ones((len(keys), 1)))
+        coef, *_ = np.linalg.lstsq(design, value, rcond=None)
+        for k, v in zip(keys, value - design @ coef):
+            out[k] = float(v)
     return out
 
 
@@ -364,7 +403,7 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
                      search: SearchConfig = SearchConfig(),
                      estimation: EstimationConfig = EstimationConfig(),
                      station_terms: Mapping[tuple[str, str], float] | None = None,
-                     estimate_station_terms_: bool = False,
+                     estimate_terms: bool = False,
                      device="cpu", dtype=None,
                      locate_pass: LocatePass | None = None,
                      progress: Callable[[str], None] | None = None) -> CatalogueRun:
@@ -381,7 +420,7 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
         Settings of the estimation.
     station_terms
         ``{(station_id, phase): delay_s}`` to subtract from the arrival times.
-    estimate_station_terms_
+    estimate_terms
         Estimate station terms (on top of ``station_terms``) over
         ``estimation.station_iterations`` passes.
     locate_pass
@@ -429,20 +468,23 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
     # refinement passes at the prior pass's size: each one's residuals set the error model,
     # the outliers and the station terms of the next; the final pass runs at full size
     n_refine = 0 if given else 1
-    if estimate_station_terms_:  # one update of the terms before each pass after the first
+    if estimate_terms:  # one update of the terms before each pass after the first
         n_refine = max(n_refine, estimation.station_iterations)
     notes: dict[int, dict[int, str]] = {}
     for k in range(n_refine + 1):
         if not given:
             estimates = _phase_estimates(results, [e.observations for e in ready], likelihood,
                                          estimation)
-        if estimate_station_terms_ and k > 0:
+        if estimate_terms and k > 0:
             found = estimate_station_terms(results, [e.observations for e in ready],
                                            min_picks=estimation.min_station_picks)
-            delta = {key: v[0] for key, v in found.items()}
             counts.update({key: v[1] for key, v in found.items()})
-            for key, v in delta.items():
-                terms[key] = terms.get(key, 0.0) + v
+            updated = dict(terms)
+            for key, v in found.items():
+                updated[key] = updated.get(key, 0.0) + v[0]
+            updated = anchor_station_terms(updated, _station_positions(ready))
+            delta = {key: updated[key] - terms.get(key, 0.0) for key in updated}
+            terms = updated
             ready = [dataclasses.replace(
                 e, observations=apply_station_terms(e.observations, delta)) for e in ready]
         ready, notes, _ = _reflag(ready, results, estimates, notes, estimation, search)
