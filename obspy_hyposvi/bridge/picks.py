@@ -259,9 +259,12 @@ def read_inventory(path: str | Path, format: str | None = None) -> Inventory:
                          "longitude or elevation; add the coordinates to the file") from exc
 
 
-def _stations_without_coordinates(path: str | Path) -> list[str]:
-    """Stations and channels of a StationXML file that lack a latitude, longitude or elevation
-    (``[]`` when the file is not XML)."""
+_COORDINATE_TAGS = ("Latitude", "Longitude", "Elevation")
+
+
+def _coordinate_elements(path: str | Path) -> list[tuple[str, Any]]:
+    """``(name, element)`` of every station and channel of a StationXML file, named as
+    ``"station NET.STA"`` / ``"channel NET.STA.LOC.CHA"`` (``[]`` when the file is not XML)."""
     from lxml import etree
 
     try:
@@ -272,35 +275,27 @@ def _stations_without_coordinates(path: str | Path) -> list[str]:
     for network in root.iter("{*}Network"):
         for station in network.iter("{*}Station"):
             code = f"{network.get('code')}.{station.get('code')}"
-            items = [(f"station {code}", station)] + [
-                (f"channel {code}.{ch.get('locationCode') or ''}.{ch.get('code')}", ch)
-                for ch in station.iter("{*}Channel")]
-            out += [name for name, element in items if not all(
-                (element.findtext(f"{{*}}{tag}") or "").strip()
-                for tag in ("Latitude", "Longitude", "Elevation"))]
+            out.append((f"station {code}", station))
+            out += [(f"channel {code}.{ch.get('locationCode') or ''}.{ch.get('code')}", ch)
+                    for ch in station.iter("{*}Channel")]
     return out
+
+
+def _stations_without_coordinates(path: str | Path) -> list[str]:
+    """Stations and channels of a StationXML file that lack a latitude, longitude or elevation
+    (``[]`` when the file is not XML)."""
+    return [name for name, element in _coordinate_elements(path) if not all(
+        (element.findtext(f"{{*}}{tag}") or "").strip() for tag in _COORDINATE_TAGS)]
 
 
 def _non_finite_coordinates(path: str | Path) -> str | None:
     """The first station or channel coordinate of a StationXML file that is not a finite
     number, as ``"station NET.STA latitude 'NaN'"``; None when all are (or not XML)."""
-    from lxml import etree
-
-    try:
-        root = etree.parse(str(path)).getroot()
-    except Exception:  # not XML: nothing to say about coordinates
-        return None
-    for network in root.iter("{*}Network"):
-        for station in network.iter("{*}Station"):
-            code = f"{network.get('code')}.{station.get('code')}"
-            items = [(f"station {code}", station)] + [
-                (f"channel {code}.{ch.get('locationCode') or ''}.{ch.get('code')}", ch)
-                for ch in station.iter("{*}Channel")]
-            for name, element in items:
-                for tag in ("Latitude", "Longitude", "Elevation"):
-                    text = (element.findtext(f"{{*}}{tag}") or "").strip()
-                    if text and not _is_finite_number(text):
-                        return f"{name} {tag.lower()} {text!r}"
+    for name, element in _coordinate_elements(path):
+        for tag in _COORDINATE_TAGS:
+            text = (element.findtext(f"{{*}}{tag}") or "").strip()
+            if text and not _is_finite_number(text):
+                return f"{name} {tag.lower()} {text!r}"
     return None
 
 
