@@ -42,6 +42,7 @@ from .locate import (
     locate_ready,
     log_quality,
     screen_events,
+    total_sigma,
 )
 from .observations import Observations
 from .result import LocationResult
@@ -270,13 +271,6 @@ def _phase_estimates(results: Sequence, observations: Sequence[Observations],
     return tuple(out)
 
 
-def _total_sigma(obs: Observations, travel_time_s: np.ndarray,
-                 models: Sequence[ErrorModel]) -> np.ndarray:
-    fraction, lo, hi = (np.array([getattr(models[k], n) for k in obs.phase_idx])
-                        for n in ("fraction", "min_s", "max_s"))
-    return np.sqrt(obs.sigma_s**2 + np.clip(fraction * travel_time_s, lo, hi) ** 2)
-
-
 def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[ErrorModel], *,
                   outlier_sigmas: float, min_picks: int, max_share: float = 0.3,
                   eligible: np.ndarray | None = None) -> tuple[np.ndarray, dict[int, str]]:
@@ -297,7 +291,7 @@ def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[Er
     """
     eligible = np.ones(obs.n_picks, bool) if eligible is None else np.asarray(eligible, bool)
     r = obs.arrival_s - result.travel_time_s
-    sigma = _total_sigma(obs, result.travel_time_s, models)
+    sigma = total_sigma(result.travel_time_s, obs, models)
     candidate = eligible.copy()
     # the centre of the picks that look good: one pass of the median, then of the inliers
     centre = float(np.median(r[eligible]))

@@ -34,7 +34,7 @@ from .svgd import SVGDConfig, run_svgd
 
 __all__ = ["SearchConfig", "LocationFailure", "ReadyEvent", "locate_events", "locate_ready",
            "screen_events", "search_box", "exclude_out_of_domain", "exclude_inconsistent_times",
-           "log_quality"]
+           "log_quality", "total_sigma"]
 
 logger = logging.getLogger(__name__)
 
@@ -674,7 +674,7 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_mod
                      f"posterior's main mode (at least {summary.min_placed_fraction:.0%} expected)")
     hypo, cov = post.hypocentre_km, post.covariance_km2
     tt, takeoff = _times_and_takeoff(models, hypo, obs, device, dtype)
-    sigma = _total_sigma(tt, obs, error_models)
+    sigma = total_sigma(tt, obs, error_models)
     used = obs.used
     weight = used / sigma**2
     # origin time at the hypocentre: weighted mean residual of the used picks (the Gaussian
@@ -723,8 +723,8 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, models, error_mod
                "edt_power": str(likelihood.power)})
 
 
-def _total_sigma(tt: np.ndarray, obs: Observations,
-                 error_models: Sequence[ErrorModel]) -> np.ndarray:
+def total_sigma(tt: np.ndarray, obs: Observations,
+                error_models: Sequence[ErrorModel]) -> np.ndarray:
     """Total standard deviation of each pick at the hypocentre, s (eq. 13-14)."""
     fraction, lo, hi = (np.array([getattr(error_models[k], name) for k in obs.phase_idx])
                         for name in ("fraction", "min_s", "max_s"))
