@@ -107,7 +107,7 @@ from obspy_hyposvi.eikonet.train import (
 )
 from obspy_hyposvi.locate.likelihood import edt_log_likelihood, pick_sigma_per_pick
 from obspy_hyposvi.locate.result import LocationResult
-from obspy_hyposvi.velocity_io import read_velocity_model
+from obspy_hyposvi.velocity import read_velocity_model
 
 from _results import write_results  # benchmarks/_results.py
 

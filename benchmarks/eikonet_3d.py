@@ -1,7 +1,7 @@
 """3D EikoNet demonstration: socal-1d with a sedimentary basin, against fast marching.
 
 Trains an :class:`~obspy_hyposvi.eikonet.network.EikoNet3D` on
-:func:`~obspy_hyposvi.velocity3d.basin_demo_model` (socal-1d plus a 40 x 25 km, 5 km deep
+:func:`~obspy_hyposvi.velocity.basin_demo_model` (socal-1d plus a 40 x 25 km, 5 km deep
 basin with Vp 2.5-4.5 km/s, 1 km nodes) by the eikonal residual alone, then compares it with
 second-order fast marching (scikit-fmm, 0.5 km grid, refined around the source) from several
 sources, at receivers in the station band (z -2..0 km) and throughout the box. For scale it
@@ -30,7 +30,7 @@ from obspy_hyposvi.eikonet.checkpoint import save_checkpoint
 from obspy_hyposvi.eikonet.train3d import (Train3DConfig, checkpoint_metadata_3d,
                                            train_eikonet_3d)
 from obspy_hyposvi.fmm_reference import fmm_travel_times
-from obspy_hyposvi.velocity3d import basin_demo_model
+from obspy_hyposvi.velocity import basin_demo_model
 
 from _results import write_results  # benchmarks/_results.py
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError, OutsideModelDomainError
-from .velocity import Layered1D, VelocityModel1D, _check_phase
-from .velocity3d import Grid3D, RegularAxes, _trilinear_numpy
+from .velocity.model1d import Layered1D, VelocityModel1D, _check_phase
+from .velocity.grid3d import Grid3D, RegularAxes, _trilinear_numpy
 
 __all__ = ["TravelTimeGrid", "fmm_travel_times"]
 
@@ -179,7 +179,7 @@ def fmm_travel_times(model: Grid3D | VelocityModel1D, source_xyz_km, phase: str,
     Parameters
     ----------
     model
-        A :class:`~obspy_hyposvi.velocity3d.Grid3D` (sampled trilinearly at the nodes) or a
+        A :class:`~obspy_hyposvi.velocity.Grid3D` (sampled trilinearly at the nodes) or a
         1D model broadcast onto the grid (a :class:`~obspy_hyposvi.velocity.Layered1D` with
         slowness averaged over each cell's depth range, other 1D models sampled at the nodes).
     source_xyz_km

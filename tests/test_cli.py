@@ -240,7 +240,7 @@ def test_train_tiny_then_info(capsys, tmp_path):
 
 def test_train_3d_grid_then_load(capsys, tmp_path):
     from obspy_hyposvi import load_model
-    from obspy_hyposvi.velocity3d import basin_demo_model
+    from obspy_hyposvi.velocity import basin_demo_model
 
     grid_file = tmp_path / "basin.npz"
     basin_demo_model(spacing_km=10.0).save_npz(grid_file)

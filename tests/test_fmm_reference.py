@@ -10,7 +10,7 @@ pytest.importorskip("skfmm")
 from obspy_hyposvi.errors import InputError, OutsideModelDomainError  # noqa: E402
 from obspy_hyposvi.fmm_reference import fmm_travel_times  # noqa: E402
 from obspy_hyposvi.velocity import Nodes1D, socal_1d  # noqa: E402
-from obspy_hyposvi.velocity3d import Grid3D, basin_demo_model  # noqa: E402
+from obspy_hyposvi.velocity import Grid3D, basin_demo_model  # noqa: E402
 
 V_KMPS = 6.0
 HOMOGENEOUS = Nodes1D(depth_km=[0.0], vp_kmps=[V_KMPS], vs_kmps=[V_KMPS / 1.73])

@@ -194,9 +194,7 @@ def run(args: argparse.Namespace) -> int:
     from ..eikonet.train3d import checkpoint_metadata_3d, train_eikonet_3d
     from ..errors import InputError
     from ..safe_write import check_output_file, make_output_folder
-    from ..velocity import VelocityModel1D
-    from ..velocity3d import Grid3D
-    from ..velocity_io import read_velocity_model
+    from ..velocity import Grid3D, VelocityModel1D, read_velocity_model
 
     check_device(args.device)
     named = {"name": args.name} if args.name else {}

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from .._settings import check_ranges, reject_unknown_keys
-from ..velocity3d import Grid3D
+from ..velocity import Grid3D
 from ._optimise import run_adam, shared_checks
 from .network import EikoNet3D
 from .physics import eikonal_residual_3d, outflow_violation_3d

@@ -9,7 +9,7 @@ from obspy_hyposvi.eikonet.model import TravelTimeModel
 from obspy_hyposvi.eikonet.physics import outflow_violation_3d
 from obspy_hyposvi.eikonet.train3d import (Train3DConfig, checkpoint_metadata_3d,
                                            train_eikonet_3d)
-from obspy_hyposvi.velocity3d import Grid3D
+from obspy_hyposvi.velocity import Grid3D
 
 #: 300 steps of a 32x2 net on a 40 km homogeneous box: straight rays within 1 % of T
 SHORT_RUN_REL = 0.01

@@ -5,7 +5,7 @@ This module owns :class:`Grid3D`: P and S velocities (km/s) on a regular grid wh
 :mod:`obspy_hyposvi.geo`), with trilinear interpolation in numpy and in torch. It also owns
 :func:`basin_demo_model`, the socal-1d model with a sedimentary basin used to demonstrate 3D
 travel-time networks. Reading ``.npz`` files is here too because the array layout is part of
-the model's definition; other formats live in :mod:`obspy_hyposvi.velocity_io`.
+the model's definition; other formats live in :mod:`obspy_hyposvi.velocity.io`.
 
 The ``.npz`` layout accepted by :meth:`Grid3D.from_npz`:
 
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, OutsideModelDomainError, VelocityModelError
-from .geo import Projection
-from .velocity import Layered1D, VelocityModel1D, _check_phase, socal_1d
+from ..errors import InputError, OutsideModelDomainError, VelocityModelError
+from ..geo import Projection
+from .model1d import Layered1D, VelocityModel1D, _check_phase, socal_1d
 
 __all__ = ["Grid3D", "grid3d_from_dict", "basin_demo_model", "brocher_vs_from_vp"]
 

@@ -1,7 +1,7 @@
 """Readers of 1D velocity-model files: the formats users of other locators already have.
 
-This module owns turning files into the models of :mod:`obspy_hyposvi.velocity` (and, for
-``.npz`` grids, :mod:`obspy_hyposvi.velocity3d`). Every problem in a file raises one
+This module owns turning files into the models of :mod:`obspy_hyposvi.velocity.model1d`
+(and, for ``.npz`` grids, :mod:`obspy_hyposvi.velocity.grid3d`). Every problem in a file raises one
 :class:`~obspy_hyposvi.errors.VelocityModelError` (or
 :class:`~obspy_hyposvi.errors.InputError` for a file that cannot be read at all) whose message
 starts with ``"<file>, line <n>:"`` and says what is wrong.
@@ -35,7 +35,7 @@ Supported formats (depths in km below sea level, positive down; velocities in km
     matching S model file as ``s_path``. Velocity decreasing with depth is accepted here even
     though HypoInverse's ``CRH`` rejects it.
 ``npz``
-    3D grids, see :meth:`obspy_hyposvi.velocity3d.Grid3D.from_npz`.
+    3D grids, see :meth:`obspy_hyposvi.velocity.grid3d.Grid3D.from_npz`.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, VelocityModelError
-from .velocity import Layered1D, Nodes1D, VelocityModel1D
+from ..errors import InputError, VelocityModelError
+from .model1d import Layered1D, Nodes1D, VelocityModel1D
 
 __all__ = ["read_velocity_model", "read_csv_model", "read_nlloc_layers", "read_hypoinverse_model",
            "FORMATS"]
@@ -449,7 +449,7 @@ def read_velocity_model(path, format: str | None = None, vp_vs_ratio: float | No
         Passed to the format's reader: :func:`read_csv_model` (``kind``, ``name``),
         :func:`read_nlloc_layers` (``bottom_depth_km``, ``name``),
         :func:`read_hypoinverse_model` (``s_path``, ``reference_elevation_km``, ``name``),
-        :meth:`~obspy_hyposvi.velocity3d.Grid3D.from_npz` (``projection``, ``spacing_km``,
+        :meth:`~obspy_hyposvi.velocity.grid3d.Grid3D.from_npz` (``projection``, ``spacing_km``,
         ``name``).
 
     Returns
@@ -476,7 +476,7 @@ def read_velocity_model(path, format: str | None = None, vp_vs_ratio: float | No
     if fmt in ("crh", "cre"):
         return read_hypoinverse_model(path, vp_vs_ratio=vp_vs_ratio, variant=fmt, **kwargs)
     if fmt == "npz":
-        from .velocity3d import Grid3D
+        from .grid3d import Grid3D
 
         return Grid3D.from_npz(path, vp_vs_ratio=vp_vs_ratio, **kwargs)
     raise InputError(f"{path}: unknown velocity model format {format!r}; known: {FORMATS}")

@@ -1,4 +1,4 @@
-"""Tests of obspy_hyposvi.velocity3d: Grid3D validation, interpolation, I/O and the demo."""
+"""Tests of obspy_hyposvi.velocity.grid3d: Grid3D validation, interpolation, I/O and the demo."""
 
 import json
 
@@ -8,9 +8,13 @@ import torch
 
 from obspy_hyposvi.errors import InputError, OutsideModelDomainError, VelocityModelError
 from obspy_hyposvi.geo import Projection
-from obspy_hyposvi.velocity import socal_1d
-from obspy_hyposvi.velocity3d import Grid3D, basin_demo_model, grid3d_from_dict
-from obspy_hyposvi.velocity_io import read_velocity_model
+from obspy_hyposvi.velocity import (
+    Grid3D,
+    basin_demo_model,
+    grid3d_from_dict,
+    read_velocity_model,
+    socal_1d,
+)
 
 # trilinear interpolation reproduces linear fields to round-off
 LINEAR_ATOL = 1e-12

@@ -7,8 +7,8 @@ Depths are km below sea level (positive down), velocities km/s. Two 1D kinds:
 - :class:`Nodes1D`: velocities at nodes, linearly interpolated between them.
 
 Both extend upwards from their first depth to any station elevation and downwards below the
-last. 3D grids live in :mod:`obspy_hyposvi.velocity3d`. File readers live in
-:mod:`obspy_hyposvi.velocity_io`; this module does no I/O.
+last. 3D grids live in :mod:`obspy_hyposvi.velocity.grid3d`. File readers live in
+:mod:`obspy_hyposvi.velocity.io`; this module does no I/O.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import VelocityModelError
+from ..errors import VelocityModelError
 
 __all__ = ["VelocityModel1D", "Layered1D", "Nodes1D", "socal_1d", "PHASES", "model_from_dict"]
 

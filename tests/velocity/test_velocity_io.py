@@ -1,4 +1,4 @@
-"""Tests of obspy_hyposvi.velocity_io: the readers and their error messages."""
+"""Tests of obspy_hyposvi.velocity.io: the readers and their error messages."""
 
 from pathlib import Path
 
@@ -6,16 +6,19 @@ import numpy as np
 import pytest
 
 from obspy_hyposvi.errors import InputError, VelocityModelError
-from obspy_hyposvi.velocity import Layered1D, Nodes1D, model_from_dict, socal_1d
-from obspy_hyposvi.velocity_io import (
+from obspy_hyposvi.velocity import (
+    Layered1D,
+    Nodes1D,
+    model_from_dict,
     read_csv_model,
     read_hypoinverse_model,
     read_nlloc_layers,
     read_velocity_model,
+    socal_1d,
 )
 
-DATA = Path(__file__).resolve().parent / "data"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DATA = Path(__file__).resolve().parents[1] / "data"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 NLL_SAMPLE = SHARED / "realdata" / "nll_southern_alaska_2018" / "raw" / "nlloc_sample.in"
 # values in the fixtures are written with 4 decimals
 FIXTURE_ATOL = 1e-4
