@@ -6,17 +6,20 @@ Depths are km below sea level (positive down), velocities km/s.
   and the socal-1d model of the bundled checkpoints (:func:`socal_1d`);
 - :mod:`~obspy_hyposvi.velocity.grid3d`: 3D models on a regular projected grid
   (:class:`Grid3D`), their ``.npz`` files and the resampling of lon/lat grids;
+- :mod:`~obspy_hyposvi.velocity.basin`: the demonstration 3D model, socal-1d with a
+  sedimentary basin (:func:`basin_demo_model`), and Brocher's Vs(Vp) relation;
 - :mod:`~obspy_hyposvi.velocity.io`: readers of velocity-model files (CSV, NonLinLoc
   ``LAYER``, HypoInverse CRH/CRE, and ``.npz`` grids through :class:`Grid3D`).
 
-The public names of the three modules are importable from here.
+The public names of these modules are importable from here.
 
 >>> from obspy_hyposvi.velocity import socal_1d
 >>> socal_1d().velocity([1.0], "P").tolist()
 [5.5]
 """
 
-from .grid3d import Grid3D, basin_demo_model, brocher_vs_from_vp, grid3d_from_dict
+from .basin import basin_demo_model, brocher_vs_from_vp
+from .grid3d import Grid3D, grid3d_from_dict
 from .io import (
     FORMATS,
     read_csv_model,
