@@ -29,7 +29,7 @@ from obspy_hyposvi import __version__, load_model
 from obspy_hyposvi.eikonet.checkpoint import save_checkpoint
 from obspy_hyposvi.eikonet.train3d import (Train3DConfig, checkpoint_metadata_3d,
                                            train_eikonet_3d)
-from obspy_hyposvi.fmm_reference import fmm_travel_times
+from obspy_hyposvi.reference.fmm import fmm_travel_times
 from obspy_hyposvi.velocity import basin_demo_model
 
 from _results import write_results  # benchmarks/_results.py

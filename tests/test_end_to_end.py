@@ -20,7 +20,7 @@ from obspy.geodetics import gps2dist_azimuth
 import obspy_hyposvi
 from obspy_hyposvi import Locator, SVGDConfig
 from obspy_hyposvi.errors import InputError
-from obspy_hyposvi.layered_exact import layered_travel_time
+from obspy_hyposvi.reference.layered_exact import layered_travel_time
 from obspy_hyposvi.velocity import model_from_dict
 
 EXAMPLES = Path(obspy_hyposvi.__file__).resolve().parent / "data" / "examples"
@@ -121,7 +121,7 @@ def test_bundled_models_against_the_exact_layered_solution(phase):
     Fresh random pairs in the stated validation domain (offsets 0-250 km, sources 0-40 km
     deep, receivers -2..0 km) go through the runtime path (``TravelTimeModel.travel_time`` on
     xyz positions in km, azimuths included) and are compared with the exact layered first
-    arrivals of :mod:`obspy_hyposvi.layered_exact`, in the velocity model stored in the
+    arrivals of :mod:`obspy_hyposvi.reference.layered_exact`, in the velocity model stored in the
     checkpoint. The velocity comes from ``|grad T|`` with respect to the *source* (training
     validated it at the receiver), away from the layer jumps. The recomputed figures must meet
     the targets and agree with the ones the checkpoint states (``hyposvi models`` prints them).

@@ -51,3 +51,15 @@ def test_package_import_is_lazy_but_public_names_resolve():
     assert set(obspy_hyposvi.__all__) <= set(dir(obspy_hyposvi))
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         obspy_hyposvi.no_such_name
+
+
+def test_locating_imports_no_validation_reference():
+    # obspy_hyposvi.reference holds validation solvers (fast marching needs scikit-fmm, a test
+    # extra): the locator, the CLI and the ObsPy bridge work without them
+    probe = ("import sys\nimport obspy_hyposvi.cli, obspy_hyposvi.locator, "
+             "obspy_hyposvi.bridge, obspy_hyposvi.eikonet.model\n"
+             "print(sorted(m for m in sys.modules if m.startswith('obspy_hyposvi.reference') "
+             "or m == 'skfmm'))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -1,7 +1,7 @@
 """Synthetic ObsPy catalogues with known hypocentres, for examples, tests and benchmarks.
 
 Stations and events are drawn at random around a centre; picks are first-arrival times from
-the exact layered solver (:func:`~obspy_hyposvi.layered_exact.layered_travel_time`, the
+the exact layered solver (:func:`~obspy_hyposvi.reference.layered_exact.layered_travel_time`, the
 socal-1d model by default) or from any travel-time model given, plus Gaussian noise. The
 result is a plain ObsPy ``Catalog`` (events with picks, no origins: the answer is not in the
 file) and ``Inventory``, and the true hypocentres as a list of dicts.
@@ -25,7 +25,7 @@ from obspy.core.event import (
 from obspy.core.inventory import Channel, Network, Site, Station
 
 from ..geo import Projection, utm_crs_for
-from ..layered_exact import layered_travel_time
+from ..reference.layered_exact import layered_travel_time
 from ..velocity import VelocityModel1D, socal_1d
 
 __all__ = ["synthetic_catalog", "MAX_OFFSET_KM"]

@@ -254,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"held-out eikonal residual |v |grad T| - 1| ({val['n_pairs']} pairs): median "
               f"{val['median_abs_residual']:.4f}, 99th percentile {val['p99_abs_residual']:.4f}")
         print("  a 3D model has no exact solution: compare with fast marching "
-              "(obspy_hyposvi.fmm_reference, benchmarks/eikonet_3d.py)")
+              "(obspy_hyposvi.reference.fmm, benchmarks/eikonet_3d.py)")
         print(f"  final loss: train {report.final_train_loss:.4g}")
         return 0
     print(f"validation against the exact layered solution ({val['n_pairs']} pairs, offsets "

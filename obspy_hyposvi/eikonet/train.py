@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .._settings import check_ranges, reject_unknown_keys
-from ..layered_exact import layered_travel_time
+from ..reference.layered_exact import layered_travel_time
 from ..velocity import Layered1D, Nodes1D, VelocityModel1D
 from ._optimise import run_adam, shared_checks
 from .network import EikoNet1D

@@ -11,7 +11,7 @@ from obspy import read_events, read_inventory
 from obspy_hyposvi.bridge.picks import observations_from_event
 from obspy_hyposvi.bridge.synthetic import MAX_OFFSET_KM, synthetic_catalog
 from obspy_hyposvi.geo import Projection
-from obspy_hyposvi.layered_exact import layered_travel_time
+from obspy_hyposvi.reference.layered_exact import layered_travel_time
 from obspy_hyposvi.velocity import socal_1d
 
 #: Pick times are rounded to whole milliseconds: half of that is the largest rounding error.

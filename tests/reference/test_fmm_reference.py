@@ -1,4 +1,4 @@
-"""Tests of obspy_hyposvi.fmm_reference against analytic travel times."""
+"""Tests of obspy_hyposvi.reference.fmm against analytic travel times."""
 
 import sys
 
@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("skfmm")
 
 from obspy_hyposvi.errors import InputError, OutsideModelDomainError  # noqa: E402
-from obspy_hyposvi.fmm_reference import fmm_travel_times  # noqa: E402
+from obspy_hyposvi.reference.fmm import fmm_travel_times  # noqa: E402
 from obspy_hyposvi.velocity import Nodes1D, socal_1d  # noqa: E402
 from obspy_hyposvi.velocity import Grid3D, basin_demo_model  # noqa: E402
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError, OutsideModelDomainError
-from .velocity.model1d import Layered1D, VelocityModel1D, _check_phase
-from .velocity.grid3d import Grid3D, RegularAxes, _trilinear_numpy
+from ..errors import InputError, OutsideModelDomainError
+from ..velocity.model1d import Layered1D, VelocityModel1D, _check_phase
+from ..velocity.grid3d import Grid3D, RegularAxes, _trilinear_numpy
 
 __all__ = ["TravelTimeGrid", "fmm_travel_times"]
 

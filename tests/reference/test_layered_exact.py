@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from obspy_hyposvi.layered_exact import layered_travel_time
+from obspy_hyposvi.reference.layered_exact import layered_travel_time
 from obspy_hyposvi.velocity import Layered1D, Nodes1D, socal_1d
 
 EXACT_S = 1e-9  # two independent double-precision evaluations of the same ray

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .velocity import Layered1D
+from ..velocity import Layered1D
 
 __all__ = ["layered_travel_time"]
 
