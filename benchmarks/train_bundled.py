@@ -1,4 +1,4 @@
-"""Train the bundled socal-1d P and S checkpoints (writes obspy_hyposvi/data/models/).
+"""Train the bundled socal-1d P and S checkpoints (writes data/models/).
 
 Each phase is trained in stages: a first run from random weights, then fine-tuning runs that
 start from the previous stage's weights with a fresh one-cycle schedule at a lower peak
@@ -54,7 +54,7 @@ def main() -> None:
                         help="directory with socal-1d-{P,S}.pt to fine-tune")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=ROOT / "obspy_hyposvi" / "data" / "models")
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "models")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results",
                         help="directory of the results JSON")
     args = parser.parse_args()

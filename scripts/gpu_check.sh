@@ -61,8 +61,10 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=$SITE
 if ! python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-compile \
         --no-cache-dir --upgrade --target "$SITE" . 2>&1 | tee -a "$LOG"; then
-    # the source tree imports as well (version then reads 0.0.0+unknown)
+    # the source tree imports as well (version then reads 0.0.0+unknown); the bundled data
+    # of data/ is the package obspy_hyposvi.data only once installed: link it into place
     say "package install failed: using the source tree"
+    [ -e obspy_hyposvi/data ] || ln -s ../data obspy_hyposvi/data
     export PYTHONPATH=$PWD:$SITE
 fi
 GPU_CHECK_DRY=${GPU_CHECK_DRY:-0} python3 - <<'EOF' 2>&1 | tee -a "$LOG"

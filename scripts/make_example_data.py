@@ -1,4 +1,4 @@
-"""Write the bundled example data set of ``obspy_hyposvi/data/examples/``.
+"""Write the bundled example data set of ``data/examples/``.
 
 A synthetic Southern California catalogue: 6 events 1-25 km deep under 25 stations (elevations
 0-2000 m) in a 60 km square centred on (-116.5, 33.5), P picks at every station and S picks at
@@ -24,7 +24,7 @@ SEED = 2024
 N_EVENTS = 6
 N_STATIONS = 25
 PICK_NOISE_S = 0.05
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "obspy_hyposvi" / "data" / "examples"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "examples"
 
 
 def main(out_dir: Path = DEFAULT_DIR) -> None:

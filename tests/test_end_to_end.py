@@ -9,7 +9,6 @@ SVGD sizes, and the result checked against the true hypocentres.
 import copy
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,11 +18,12 @@ from obspy.geodetics import gps2dist_azimuth
 
 import obspy_hyposvi
 from obspy_hyposvi import Locator, SVGDConfig
+from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.errors import InputError
 from obspy_hyposvi.reference.layered_exact import layered_travel_time
 from obspy_hyposvi.velocity import model_from_dict
 
-EXAMPLES = Path(obspy_hyposvi.__file__).resolve().parent / "data" / "examples"
+EXAMPLES = example_dir()
 #: 60 particles x 80 epochs in each pass: ~30 s of CPU for the 6 events on a busy machine.
 #: Every event converges at this size (48 x 60 left one event's particles ungathered).
 FAST = SVGDConfig(n_particles=60, n_epochs=80, seed=0)

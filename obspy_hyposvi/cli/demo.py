@@ -21,7 +21,7 @@ __all__ = ["add_parser", "run", "example_dir", "read_truth", "errors_against_tru
 
 def example_dir() -> Path:
     """Folder of the bundled example data (picks.xml, stations.xml, truth.csv)."""
-    return Path(str(resources.files("obspy_hyposvi") / "data" / "examples"))
+    return Path(str(resources.files("obspy_hyposvi.data") / "examples"))
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

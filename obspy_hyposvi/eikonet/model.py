@@ -29,7 +29,7 @@ _TOLERANCE_KM = 1e-6  # points this close to the boundary count as inside (float
 
 def bundled_model_dir() -> Path:
     """Folder of the checkpoints shipped with the package."""
-    return Path(str(resources.files("obspy_hyposvi") / "data" / "models"))
+    return Path(str(resources.files("obspy_hyposvi.data") / "models"))
 
 
 def user_model_dir() -> Path:

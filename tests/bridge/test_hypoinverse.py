@@ -15,6 +15,7 @@ from obspy_hyposvi.bridge.hypoinverse import (
     is_hypoinverse,
     read_hypoinverse,
 )
+from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.errors import InputError
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "hypoinverse_y2000.arc"
@@ -66,8 +67,7 @@ def test_fixture_events_picks_and_header():
 
 def test_detection():
     assert is_hypoinverse(FIXTURE)
-    examples = Path(__file__).resolve().parents[2] / "obspy_hyposvi" / "data" / "examples"
-    assert not is_hypoinverse(examples / "picks.xml")
+    assert not is_hypoinverse(example_dir() / "picks.xml")
 
 
 def _station_line(station, network, channel, location, p, s) -> str:
