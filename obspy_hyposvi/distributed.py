@@ -115,7 +115,8 @@ def _locate_chunk(job: _Job, chunk: Sequence[ReadyEvent]) -> list[LocationResult
     """Worker task: SVGD on a chunk of screened events, in ``job.search.batch_size`` batches."""
     locator = _worker_locator(job.model, job.device)
     return locate_ready(chunk, locator.models, svgd=job.svgd, likelihood=job.likelihood,
-                        summary=job.summary, search=job.search, device=job.device)
+                        summary=job.summary, search=job.search, device=job.device,
+                        tables=locator.tables)
 
 
 def _model_key(model: str | Path) -> str:

@@ -30,6 +30,7 @@ from .eikonet.pairing import check_model_pair, model_sources
 from .errors import HypoSVIError, InputError
 from .geo import Projection
 from .locate.likelihood import LikelihoodConfig
+from .eikonet.table import TableCache
 from .locate.catalogue import (
     CatalogueRun,
     ErrorModelEstimate,
@@ -228,6 +229,9 @@ class Locator:
         self.station_terms = dict(station_terms or {})
         self.estimate_station_terms = estimate_station_terms
         self.picks = picks if picks is not None else PickConfig(min_picks=search.min_picks)
+        #: travel-time tables of the 1D models, built by the first run that needs them and
+        #: reused by its later passes and later runs (``search.travel_times="table"``)
+        self.tables = TableCache(search.table_spacing_km)
 
     @classmethod
     def from_model(cls, name_or_path: str = "socal-1d", *, device: str = "cpu",
@@ -288,7 +292,7 @@ class Locator:
 
                 return locate_ready(events, self.models, svgd=svgd, likelihood=likelihood,
                                     summary=self.summary, search=self.search,
-                                    device=self.device, progress=done)
+                                    device=self.device, progress=done, tables=self.tables)
         return locate_catalogue([prepared.observations[i] for i in prepared.usable],
                                 self.models, svgd=self.svgd, likelihood=self.likelihood,
                                 summary=self.summary, search=self.search,

@@ -36,6 +36,7 @@ import numpy as np
 
 from .._settings import check_ranges, reject_unknown_keys
 from .likelihood import ErrorModel, LikelihoodConfig
+from ..eikonet.table import TableCache
 from .locate import (
     ReadyEvent,
     SearchConfig,
@@ -432,9 +433,12 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
 
     dtype = torch.float64 if dtype is None else dtype
     if locate_pass is None:
+        tables = TableCache(search.table_spacing_km)  # built by the first pass, then reused
+
         def locate_pass(events, svgd_, likelihood_):
             return locate_ready(events, models, svgd=svgd_, likelihood=likelihood_,
-                                summary=summary, search=search, device=device, dtype=dtype)
+                                summary=summary, search=search, device=device, dtype=dtype,
+                                tables=tables)
     say = progress or (lambda line: None)
     terms = dict(station_terms or {})
     counts: dict = {}
