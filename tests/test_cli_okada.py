@@ -18,9 +18,12 @@ from obspy.core.event import (
     Origin,
 )
 
-from obspy_hyposvi.bridge.okada import fault_from_event, stations_from_inventory
+from obspy_hyposvi.bridge.okada import (
+    fault_from_event,
+    read_stations_csv,
+    stations_from_inventory,
+)
 from obspy_hyposvi.cli import main
-from obspy_hyposvi.cli.okada import read_stations_csv
 from obspy_hyposvi.errors import InputError
 from obspy_hyposvi.okada import RectangularFault, fault_displacement
 

@@ -1,5 +1,8 @@
 """ObsPy adapter of the Okada wrapper: Inventory -> station coordinates, Event -> fault.
 
+Also the files of ``hyposvi okada``: a station CSV in (:func:`read_stations_csv`), the
+displacement (and strain) CSV out (:func:`write_displacement_csv`).
+
 The only Okada module importing obspy. A fault is built from an Event's preferred (or first)
 FocalMechanism nodal plane, its preferred origin and its moment magnitude, with the rupture
 dimensions of Wells & Coppersmith (1994, all slip types, subsurface length and down-dip width)
@@ -22,8 +25,10 @@ rupture length, rupture width, rupture area, and surface displacement. BSSA 84(4
 
 from __future__ import annotations
 
+import csv
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 from obspy.core.event import Event
@@ -31,11 +36,16 @@ from obspy.core.inventory import Inventory
 
 from ..errors import HypoSVIWarning, InputError
 from ..okada.fault import RectangularFault
+from ..safe_write import write_atomically
 
-__all__ = ["stations_from_inventory", "wells_coppersmith_1994", "fault_from_event"]
+__all__ = ["stations_from_inventory", "wells_coppersmith_1994", "fault_from_event",
+           "read_stations_csv", "write_displacement_csv"]
 
 #: crustal shear modulus, Pa (a common default for slip from moment)
 DEFAULT_SHEAR_MODULUS_PA = 3.0e10
+#: output columns of the strain tensor (symmetric; e east, n north, u up)
+_STRAIN_COLUMNS = (("strain_ee", 0, 0), ("strain_en", 0, 1), ("strain_eu", 0, 2),
+                   ("strain_nn", 1, 1), ("strain_nu", 1, 2), ("strain_uu", 2, 2))
 
 
 def stations_from_inventory(inventory: Inventory) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -136,3 +146,147 @@ def fault_from_event(
                             depth_km=depth_km, strike_deg=plane.strike, dip_deg=plane.dip,
                             rake_deg=plane.rake, slip_m=slip_m, length_km=length_km,
                             width_km=width_km)
+
+
+def read_stations_csv(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Station names and lon/lat (deg) from a CSV file with a header line.
+
+    Parameters
+    ----------
+    path
+        CSV with the columns ``station``, ``lon``, ``lat`` (degrees) and optionally
+        ``elevation_m``; other columns are ignored, blank lines skipped.
+
+    Returns
+    -------
+    names : list of str
+    lon_deg, lat_deg : numpy.ndarray
+        ``(n_stations,)`` float64.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, a column is missing, or a value is empty, not a finite
+        number or out of range; the message names the file and the line.
+
+    Examples
+    --------
+    >>> read_stations_csv("/nonexistent/st.csv")
+    Traceback (most recent call last):
+    ...
+    obspy_hyposvi.errors.InputError: cannot read stations file /nonexistent/st.csv: file not found
+    """
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = [h.strip() for h in next(reader, [])]
+            missing = [c for c in ("station", "lon", "lat") if c not in header]
+            if missing:
+                raise InputError(f"stations file {path}: missing column(s) "
+                                 f"{', '.join(missing)}; the header line has: "
+                                 f"{', '.join(header) or '(nothing)'}")
+            rows = [(reader.line_num, row) for row in reader if any(v.strip() for v in row)]
+    except FileNotFoundError:
+        raise InputError(f"cannot read stations file {path}: file not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read stations file {path}: {exc}") from None
+    column = {name: header.index(name) for name in ("station", "lon", "lat", "elevation_m")
+              if name in header}
+    names, lon, lat, first_line = [], [], [], {}
+    for line, row in rows:
+        where = f"stations file {path}, line {line}"
+        if len(row) != len(header):
+            raise InputError(f"{where}: {len(row)} fields, the header has {len(header)}")
+        name = row[column["station"]].strip()
+        if not name:
+            raise InputError(f"{where}: the station name is empty")
+        where = f"{where} (station {name})"
+        if name in first_line:
+            raise InputError(f"{where}: the station is already on line {first_line[name]}")
+        first_line[name] = line
+        # elevation_m may be left empty; it is checked, not used (the surface is z = 0)
+        values = {key: _number(row[column[key]], key, where) for key in column
+                  if key != "station" and (key != "elevation_m" or row[column[key]].strip())}
+        if not -180.0 <= values["lon"] <= 360.0:
+            raise InputError(f"{where}: lon = {values['lon']} is outside [-180, 360]")
+        if not -90.0 <= values["lat"] <= 90.0:
+            raise InputError(f"{where}: lat = {values['lat']} is outside [-90, 90]")
+        names.append(name)
+        lon.append(values["lon"])
+        lat.append(values["lat"])
+    if not names:
+        raise InputError(f"stations file {path} has no stations")
+    return names, np.asarray(lon, float), np.asarray(lat, float)
+
+
+def _number(text: str, column: str, where: str) -> float:
+    """A finite float from a CSV field, or an InputError naming the field."""
+    text = text.strip()
+    if not text:
+        raise InputError(f"{where}: {column} is empty")
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{where}: {column} = {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{where}: {column} = {text} is not a finite number")
+    return value
+
+
+def write_displacement_csv(
+    path: str | Path,
+    names: list[str],
+    lon_deg: np.ndarray,
+    lat_deg: np.ndarray,
+    displacement_enu_m: np.ndarray,
+    strain: np.ndarray | None = None,
+) -> None:
+    """Write one row per station: name, lon, lat, east_m, north_m, up_m [, strain columns].
+
+    Parameters
+    ----------
+    path
+        Output file (overwritten).
+    names, lon_deg, lat_deg
+        Stations, ``(n_stations,)``.
+    displacement_enu_m
+        ``(n_stations, 3)`` east, north, up, m.
+    strain
+        ``(n_stations, 3, 3)`` in the east/north/up frame, or None for no strain columns.
+
+    Raises
+    ------
+    InputError
+        The file cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "d.csv"
+    >>> write_displacement_csv(out, ["A"], np.array([10.0]), np.array([45.0]),
+    ...                        np.array([[0.001, -0.002, 0.0005]]))
+    >>> print(out.read_text().strip())
+    station,lon,lat,east_m,north_m,up_m
+    A,10.0,45.0,0.001,-0.002,0.0005
+    """
+    header = ["station", "lon", "lat", "east_m", "north_m", "up_m"]
+    if strain is not None:
+        header += [name for name, _, _ in _STRAIN_COLUMNS]
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(header)
+            for k, name in enumerate(names):
+                # float(): the shortest repr that reads back to the same float64
+                row = [name, float(lon_deg[k]), float(lat_deg[k])]
+                row += [float(v) for v in displacement_enu_m[k]]
+                if strain is not None:
+                    row += [float(strain[k, i, j]) for _, i, j in _STRAIN_COLUMNS]
+                writer.writerow(row)
+
+    try:
+        write_atomically(path, write)  # never a partial CSV
+    except OSError as exc:  # strerror: the message without the temporary file's name
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -11,19 +11,17 @@ elevations are read (and checked) but not used, as in Okada's model.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..safe_write import write_atomically
 from ._common import UsageError
 
 if TYPE_CHECKING:  # numpy is imported where it is used: `hyposvi --help` stays quick
     import numpy as np
 
-__all__ = ["add_parser", "read_stations_csv", "run", "write_displacement_csv"]
+__all__ = ["add_parser", "run"]
 
 #: fault options (destination, flag, help) when the fault is not taken from an event
 _FAULT_OPTIONS = (
@@ -37,9 +35,6 @@ _FAULT_OPTIONS = (
     ("length_km", "--length-km", "length along strike, km"),
     ("width_km", "--width-km", "width down dip, km"),
 )
-#: output columns of the strain tensor (symmetric; e east, n north, u up)
-_STRAIN_COLUMNS = (("strain_ee", 0, 0), ("strain_en", 0, 1), ("strain_eu", 0, 2),
-                   ("strain_nn", 1, 1), ("strain_nu", 1, 2), ("strain_uu", 2, 2))
 
 
 def _finite_float(text: str) -> float:
@@ -89,153 +84,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def read_stations_csv(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Station names and lon/lat (deg) from a CSV file with a header line.
-
-    Parameters
-    ----------
-    path
-        CSV with the columns ``station``, ``lon``, ``lat`` (degrees) and optionally
-        ``elevation_m``; other columns are ignored, blank lines skipped.
-
-    Returns
-    -------
-    names : list of str
-    lon_deg, lat_deg : numpy.ndarray
-        ``(n_stations,)`` float64.
-
-    Raises
-    ------
-    InputError
-        The file cannot be read, a column is missing, or a value is empty, not a finite
-        number or out of range; the message names the file and the line.
-
-    Examples
-    --------
-    >>> read_stations_csv("/nonexistent/st.csv")
-    Traceback (most recent call last):
-    ...
-    obspy_hyposvi.errors.InputError: cannot read stations file /nonexistent/st.csv: file not found
-    """
-    import numpy as np
-
-    path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            header = [h.strip() for h in next(reader, [])]
-            missing = [c for c in ("station", "lon", "lat") if c not in header]
-            if missing:
-                raise InputError(f"stations file {path}: missing column(s) "
-                                 f"{', '.join(missing)}; the header line has: "
-                                 f"{', '.join(header) or '(nothing)'}")
-            rows = [(reader.line_num, row) for row in reader if any(v.strip() for v in row)]
-    except FileNotFoundError:
-        raise InputError(f"cannot read stations file {path}: file not found") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"cannot read stations file {path}: {exc}") from None
-    column = {name: header.index(name) for name in ("station", "lon", "lat", "elevation_m")
-              if name in header}
-    names, lon, lat, first_line = [], [], [], {}
-    for line, row in rows:
-        where = f"stations file {path}, line {line}"
-        if len(row) != len(header):
-            raise InputError(f"{where}: {len(row)} fields, the header has {len(header)}")
-        name = row[column["station"]].strip()
-        if not name:
-            raise InputError(f"{where}: the station name is empty")
-        where = f"{where} (station {name})"
-        if name in first_line:
-            raise InputError(f"{where}: the station is already on line {first_line[name]}")
-        first_line[name] = line
-        # elevation_m may be left empty; it is checked, not used (the surface is z = 0)
-        values = {key: _number(row[column[key]], key, where) for key in column
-                  if key != "station" and (key != "elevation_m" or row[column[key]].strip())}
-        if not -180.0 <= values["lon"] <= 360.0:
-            raise InputError(f"{where}: lon = {values['lon']} is outside [-180, 360]")
-        if not -90.0 <= values["lat"] <= 90.0:
-            raise InputError(f"{where}: lat = {values['lat']} is outside [-90, 90]")
-        names.append(name)
-        lon.append(values["lon"])
-        lat.append(values["lat"])
-    if not names:
-        raise InputError(f"stations file {path} has no stations")
-    return names, np.asarray(lon, float), np.asarray(lat, float)
-
-
-def _number(text: str, column: str, where: str) -> float:
-    """A finite float from a CSV field, or an InputError naming the field."""
-    text = text.strip()
-    if not text:
-        raise InputError(f"{where}: {column} is empty")
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{where}: {column} = {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise InputError(f"{where}: {column} = {text} is not a finite number")
-    return value
-
-
-def write_displacement_csv(
-    path: str | Path,
-    names: list[str],
-    lon_deg: np.ndarray,
-    lat_deg: np.ndarray,
-    displacement_enu_m: np.ndarray,
-    strain: np.ndarray | None = None,
-) -> None:
-    """Write one row per station: name, lon, lat, east_m, north_m, up_m [, strain columns].
-
-    Parameters
-    ----------
-    path
-        Output file (overwritten).
-    names, lon_deg, lat_deg
-        Stations, ``(n_stations,)``.
-    displacement_enu_m
-        ``(n_stations, 3)`` east, north, up, m.
-    strain
-        ``(n_stations, 3, 3)`` in the east/north/up frame, or None for no strain columns.
-
-    Raises
-    ------
-    InputError
-        The file cannot be written.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> import numpy as np
-    >>> out = Path(tempfile.mkdtemp()) / "d.csv"
-    >>> write_displacement_csv(out, ["A"], np.array([10.0]), np.array([45.0]),
-    ...                        np.array([[0.001, -0.002, 0.0005]]))
-    >>> print(out.read_text().strip())
-    station,lon,lat,east_m,north_m,up_m
-    A,10.0,45.0,0.001,-0.002,0.0005
-    """
-    header = ["station", "lon", "lat", "east_m", "north_m", "up_m"]
-    if strain is not None:
-        header += [name for name, _, _ in _STRAIN_COLUMNS]
-
-    def write(tmp: Path) -> None:
-        with tmp.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(header)
-            for k, name in enumerate(names):
-                # float(): the shortest repr that reads back to the same float64
-                row = [name, float(lon_deg[k]), float(lat_deg[k])]
-                row += [float(v) for v in displacement_enu_m[k]]
-                if strain is not None:
-                    row += [float(strain[k, i, j]) for _, i, j in _STRAIN_COLUMNS]
-                writer.writerow(row)
-
-    try:
-        write_atomically(path, write)  # never a partial CSV
-    except OSError as exc:  # strerror: the message without the temporary file's name
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
 def _fault_from_args(args: argparse.Namespace):
     """The fault: from ``--event`` or from the parameter options (exactly one of the two)."""
     from ..okada.fault import RectangularFault
@@ -273,6 +121,8 @@ def _fault_from_event_file(args: argparse.Namespace):
 
 def _stations_from_args(args: argparse.Namespace) -> tuple[list[str], np.ndarray, np.ndarray]:
     if args.stations is not None:
+        from ..bridge.okada import read_stations_csv
+
         return read_stations_csv(args.stations)
     from ..bridge.okada import stations_from_inventory
     from ..bridge.picks import read_inventory
@@ -289,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     """Read stations and fault, compute, write the CSV, print the fault and a summary."""
     import numpy as np
 
+    from ..bridge.okada import write_displacement_csv
     from ..okada.fault import fault_displacement
 
     fault = _fault_from_args(args)
