@@ -46,6 +46,7 @@ __all__ = [
     "read_catalog",
     "read_inventory",
     "station_coordinates",
+    "station_positions",
 ]
 
 logger = logging.getLogger(__name__)
@@ -395,6 +396,31 @@ def station_coordinates(
                 return _clean({"latitude": station.latitude, "longitude": station.longitude,
                                "elevation": station.elevation, "local_depth": 0.0}), "station"
     return None
+
+
+def station_positions(inventory: Inventory) -> tuple[list[str], np.ndarray, np.ndarray,
+                                                     np.ndarray]:
+    """Every station entry of an inventory: ``NET.STA`` and its station-level position.
+
+    Returns
+    -------
+    names : list of str
+        ``NET.STA``, one per station entry (a station of several epochs comes once per epoch).
+    lon_deg, lat_deg, elevation_m : numpy.ndarray
+        ``(n_stations,)`` float64; a missing elevation counts as 0 m.
+
+    Examples
+    --------
+    >>> from obspy import read_inventory
+    >>> names, lon, lat, elevation = station_positions(read_inventory())
+    >>> names[0], float(elevation[0])
+    ('GR.FUR', 565.0)
+    """
+    rows = [(f"{net.code}.{sta.code}", sta.longitude, sta.latitude, sta.elevation or 0.0)
+            for net in inventory for sta in net]
+    lon, lat, elevation = (np.array([r[i] for r in rows], dtype=float).reshape(-1)
+                           for i in (1, 2, 3))
+    return [r[0] for r in rows], lon, lat, elevation
 
 
 def _clean(coords: dict[str, Any]) -> dict[str, float]:

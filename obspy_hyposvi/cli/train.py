@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from functools import partial
 from pathlib import Path
 
 from ._common import UsageError, check_device
@@ -96,64 +96,14 @@ def _config(args: argparse.Namespace):
 
 
 def _check_stations(inventory_path: Path, config) -> None:
-    """Stations must lie inside the depth range, and within the offset range from every
-    point of the search box that `hyposvi locate` will use."""
-    import numpy as np
-
-    from ..bridge.picks import read_inventory
-    from ..errors import InputError
-    from ..geo import Projection
-
-    inventory = read_inventory(inventory_path)
-    rows = [(f"{net.code}.{sta.code}", sta.longitude, sta.latitude, sta.elevation or 0.0)
-            for net in inventory for sta in net]
-    if not rows:
-        raise InputError(f"{inventory_path}: no stations")
-    names = [r[0] for r in rows]
-    lon, lat, elev = (np.array([r[i] for r in rows], dtype=float) for i in (1, 2, 3))
-    high = int(np.argmax(elev))
-    if -elev[high] / 1e3 < config.depth_min_km:
-        raise InputError(f"station {names[high]} at elevation {elev[high]:.0f} m is above the "
-                         f"domain's top ({config.depth_min_km:g} km below sea level); lower "
-                         f"--depth-km MIN to {-elev[high] / 1e3 - 0.5:.1f} or less")
+    """Stations must fit the domain that `hyposvi locate` will ask of the model."""
+    from ..bridge.picks import read_inventory, station_positions
+    from ..eikonet.domain import check_stations_in_domain
     from ..locate.locate import SearchConfig
 
-    # the reach `hyposvi locate` will need: from any corner of the stations' box widened by
-    # the default search margin to any station (locate.search_box)
-    x, y, _ = Projection.for_points(lon, lat).to_xyz_km(lon, lat)
-    margin = SearchConfig().margin_km
-    corners = [(cx, cy) for cx in (x.min() - margin, x.max() + margin)
-               for cy in (y.min() - margin, y.max() + margin)]
-    reach = max(float(np.max(np.hypot(x - cx, y - cy))) for cx, cy in corners)
-    if reach > config.max_offset_km:
-        raise InputError(f"the stations of {inventory_path}, with the {margin:g} km search "
-                         f"margin of `hyposvi locate`, need offsets up to {reach:.0f} km, more "
-                         f"than --max-offset-km {config.max_offset_km:g}: raise it to "
-                         f"{np.ceil(reach / 10) * 10:.0f}")
-
-
-def _load_state(path: Path, config) -> dict:
-    import torch
-
-    from ..errors import InputError
-
-    if not path.is_file():
-        raise InputError(f"cannot resume: {path}: no such file")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupted or foreign files
-        raise InputError(f"cannot resume from {path}: not a training state "
-                         f"({type(exc).__name__})") from None
-    if not isinstance(state, dict) or not {"net", "optimizer", "step", "config"} <= set(state):
-        raise InputError(f"cannot resume from {path}: not a hyposvi training state")
-    saved = json.loads(json.dumps(state["config"]))
-    wanted = json.loads(json.dumps(config.to_dict()))
-    differ = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
-    if differ:
-        raise InputError(f"cannot resume from {path}: it was trained with other settings ("
-                         + ", ".join(f"{k}={saved.get(k)!r} here {wanted.get(k)!r}"
-                                     for k in differ) + "); use the same arguments")
-    return state
+    names, lon, lat, elevation = station_positions(read_inventory(inventory_path))
+    check_stations_in_domain(names, lon, lat, elevation, config,
+                             margin_km=SearchConfig().margin_km, source=str(inventory_path))
 
 
 def _config_3d(args: argparse.Namespace, grid):
@@ -185,11 +135,11 @@ def _notes_1d(args: argparse.Namespace, model, config) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, validate, save; print the validation figures."""
-    import torch
     from tqdm import tqdm
 
     from .. import __version__
     from ..eikonet.checkpoint import save_checkpoint
+    from ..eikonet.resume import load_training_state, save_training_state, training_state_path
     from ..eikonet.train import checkpoint_metadata, train_eikonet_1d
     from ..eikonet.train3d import checkpoint_metadata_3d, train_eikonet_3d
     from ..errors import InputError
@@ -213,16 +163,11 @@ def run(args: argparse.Namespace) -> int:
         train, metadata = train_eikonet_1d, checkpoint_metadata
     else:
         raise InputError(f"{args.velocity}: a {type(model).__name__} model cannot be trained")
-    state = None if args.resume is None else _load_state(args.resume, config)
-    state_path = args.output.with_name(args.output.name + ".state")
+    state = None if args.resume is None else load_training_state(args.resume, config)
+    state_path = training_state_path(args.output)
     # before training: a bad -o is reported now, not after hours of it
     make_output_folder(args.output.parent, parents=True, option="-o")
     check_output_file(args.output, inputs=(args.velocity,), option="-o", overwrite_option=None)
-
-    def save_state(training_state: dict) -> None:
-        tmp = state_path.with_name(state_path.name + ".tmp")
-        torch.save(training_state, tmp)
-        os.replace(tmp, state_path)  # atomic: an interrupted save never leaves half a state
 
     start = 0 if state is None else int(state["step"])
     bar = tqdm(total=config.n_steps, initial=start, desc=f"training {args.phase}", unit="step",
@@ -235,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         net, report = train(model, args.phase, config, device=args.device, state=state,
-                            on_checkpoint=save_state, checkpoint_every=500, progress=progress)
+                            on_checkpoint=partial(save_training_state, state_path),
+                            checkpoint_every=500, progress=progress)
     except ValueError as exc:  # a box outside the grid, found once the grid is known
         raise UsageError(str(exc)) from None
     finally:
