@@ -32,9 +32,9 @@ from pathlib import Path
 import torch
 
 from obspy_hyposvi import __version__
+from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.bridge.picks import read_catalog, read_inventory
 from obspy_hyposvi.bridge.synthetic import synthetic_catalog
-from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.locate.svgd import SVGDConfig
 from obspy_hyposvi.locator import Locator

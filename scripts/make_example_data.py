@@ -14,10 +14,10 @@ Usage: ``python scripts/make_example_data.py [OUTPUT_DIR]``
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
+from obspy_hyposvi.bridge.examples import write_truth
 from obspy_hyposvi.bridge.synthetic import synthetic_catalog
 
 SEED = 2024
@@ -39,13 +39,7 @@ def main(out_dir: Path = DEFAULT_DIR) -> None:
     end = text.index("</Created>") + len("</Created>")
     (out_dir / "stations.xml").write_text(
         text[:start] + "<Created>2024-01-01T00:00:00.000000Z</Created>" + text[end:])
-    with open(out_dir / "truth.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["event_id", "lon", "lat", "depth_km", "time", "x_km", "y_km", "z_km"])
-        for row in truth:
-            writer.writerow([row["event_id"], f"{row['lon']:.6f}", f"{row['lat']:.6f}",
-                             f"{row['depth_km']:.4f}", str(row["time"]), f"{row['x_km']:.4f}",
-                             f"{row['y_km']:.4f}", f"{row['z_km']:.4f}"])
+    write_truth(out_dir / "truth.csv", truth)
     for name in ("picks.xml", "stations.xml", "truth.csv"):
         print(f"{out_dir / name}: {(out_dir / name).stat().st_size / 1e3:.1f} kB")
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from obspy import read_events
 
+from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.cli import main
-from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.eikonet.model import bundled_model_dir
 
 DATA = Path(__file__).resolve().parent / "data"

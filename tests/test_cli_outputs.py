@@ -9,10 +9,10 @@ import io
 import pytest
 from obspy import read_events
 
+from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.bridge.samples import read_samples
 from obspy_hyposvi.bridge.scml import schema_errors, scml_versions
 from obspy_hyposvi.cli import main
-from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.eikonet.model import bundled_model_dir
 
 EXAMPLES = example_dir()

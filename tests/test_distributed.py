@@ -11,8 +11,8 @@ import pytest
 from obspy import Catalog
 from obspy.core.event import Event, Pick, ResourceIdentifier
 
+from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.bridge.picks import read_catalog, read_inventory
-from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.eikonet.model import bundled_model_dir
 from obspy_hyposvi.locate.locate import LocationFailure, SearchConfig
 from obspy_hyposvi.locate.result import LocationResult

@@ -18,7 +18,7 @@ from obspy.geodetics import gps2dist_azimuth
 
 import obspy_hyposvi
 from obspy_hyposvi import Locator, SVGDConfig
-from obspy_hyposvi.cli.demo import example_dir
+from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.errors import InputError
 from obspy_hyposvi.reference.layered_exact import layered_travel_time
 from obspy_hyposvi.velocity import model_from_dict

@@ -18,6 +18,7 @@ import torch
 from obspy import Catalog, UTCDateTime, read_events
 from obspy.core.event import Arrival, Event, Origin, ResourceIdentifier
 
+from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.bridge.origins import write_catalog
 from obspy_hyposvi.bridge.picks import (
     observations_from_event,
@@ -26,7 +27,6 @@ from obspy_hyposvi.bridge.picks import (
     read_inventory,
 )
 from obspy_hyposvi.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, main
-from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.eikonet.checkpoint import load_checkpoint, save_checkpoint
 from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.eikonet.pairing import check_model_pair, model_sources

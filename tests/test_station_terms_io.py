@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.bridge.station_terms import read_station_terms, write_station_terms
 from obspy_hyposvi.cli import main
-from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.errors import InputError
 from obspy_hyposvi.eikonet.model import bundled_model_dir
 

@@ -13,6 +13,9 @@
   solution table (:mod:`~obspy_hyposvi.bridge.table`); SeisComP XML's versions, units and
   validation (:mod:`~obspy_hyposvi.bridge.scml`), origin provenance
   (:mod:`~obspy_hyposvi.bridge.provenance`).
+- the bundled example catalogue, its truth and a run's errors against it
+  (:mod:`~obspy_hyposvi.bridge.examples`); the Okada wrapper's stations, faults and CSV files
+  (:mod:`~obspy_hyposvi.bridge.okada`).
 """
 
 from .hypoinverse import read_hypoinverse
@@ -28,6 +31,7 @@ from .picks import (
     read_catalog,
     read_inventory,
     station_coordinates,
+    station_positions,
 )
 from .samples import read_samples, write_samples
 from .station_map import read_station_map, resolve_station_codes
@@ -53,6 +57,7 @@ __all__ = [
     "resolve_station_codes",
     "solution_rows",
     "station_coordinates",
+    "station_positions",
     "write_catalog",
     "write_samples",
     "write_table",

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from obspy import UTCDateTime
 
+from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.bridge.hypoinverse import (
     DEFAULT_WEIGHT_SIGMA_S,
     is_hypoinverse,
     read_hypoinverse,
 )
-from obspy_hyposvi.cli.demo import example_dir
 from obspy_hyposvi.errors import InputError
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "hypoinverse_y2000.arc"
