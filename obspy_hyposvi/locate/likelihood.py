@@ -200,77 +200,110 @@ class _PairLogSumExp(torch.autograd.Function):
     ``v_ab = s_a^2 + s_b^2``, over the pairs of usable picks, with an analytic backward.
 
     Inputs ``residual``, ``sigma`` and ``mask`` are ``(m, n_picks)`` (``m`` particles of all
-    events, flattened). Only the ``n (n - 1) / 2`` pairs ``a < b`` are formed, laid out
-    ``(n_pairs, m)`` diagonal by diagonal: the pairs ``(a, a + k)`` of one offset ``k`` are one
-    slice of rows, built from two shifted slices of the picks, and their gradients go back the
-    same way. (Index gathers and scatters would do the same with less Python, but
-    ``index_add_`` opens a parallel region for any size: on a busy machine with several torch
-    threads each call then waits milliseconds for a descheduled thread.) With ``w_p`` the
-    weight of pair ``p = (a, b)`` (``exp(u_p - lse)``) and ``dv_p = (r_b - r_a) / v_p``:
+    events, flattened). Two layouts of the pair terms, same numbers:
+
+    ``"diagonal"`` (CPU)
+        Only the ``n (n - 1) / 2`` pairs ``a < b`` are formed, laid out ``(n_pairs, m)``
+        diagonal by diagonal: the pairs ``(a, a + k)`` of one offset ``k`` are one slice of
+        rows, built from two shifted slices of the picks, and their gradients go back the same
+        way. Least memory traffic, ``n - 1`` small operations per step. (Index gathers and
+        scatters would do the same with less Python, but ``index_add_`` opens a parallel region
+        for any size: on a busy machine with several torch threads each call then waits
+        milliseconds for a descheduled thread.)
+    ``"dense"`` (GPU)
+        All ``n^2`` ordered pairs as ``(m, n, n)``, the lower triangle masked: twice the
+        elements, but a handful of large kernels per step, where the diagonal loop's hundreds
+        of small launches would bound a GPU.
+
+    With ``w_p`` the weight of pair ``p = (a, b)`` (``exp(u_p - lse)``) and
+    ``dv_p = (r_b - r_a) / v_p``:
 
         d lse / d r_b = -2 sum_{p = (., b)} w_p dv_p + 2 sum_{p = (b, .)} w_p dv_p,
         d lse / d s_a = 2 s_a sum_{p contains a} w_p (dv_p^2 - 1 / (2 v_p)).
 
-    Autograd through the same expression keeps a dozen pair-sized intermediates and makes
-    about three times as many passes over them.
+    ``exp(-log(v) / 2)`` is taken as ``sqrt(1 / v)`` (no logarithm per pair); the sum is
+    shifted by the largest ``-(r_b - r_a)^2 / v_ab`` of each particle. Autograd through the
+    same expression keeps a dozen pair-sized intermediates and makes about three times as many
+    passes over them.
     """
 
     @staticmethod
     def forward(ctx, residual: torch.Tensor, sigma: torch.Tensor,  # type: ignore[override]
-                mask: torch.Tensor) -> torch.Tensor:
+                mask: torch.Tensor, layout: str) -> torch.Tensor:
         n, m = residual.shape[-1], residual.shape[0]
-        n_pairs = n * (n - 1) // 2
-        if n_pairs == 0:  # fewer than two picks: an empty sum, log 0
+        ctx.layout = layout
+        if n < 2:  # fewer than two picks: an empty sum, log 0
             ctx.save_for_backward(sigma)
             return residual.new_full((m,), float("-inf"))
-        res_t, var_t = residual.t().contiguous(), sigma.square().t().contiguous()  # (n, m)
-        mask_t = mask.t().contiguous()
-        diff = res_t.new_empty((n_pairs, m))
-        var = res_t.new_empty((n_pairs, m))
-        usable = mask_t.new_empty((n_pairs, m))
-        for k, start in _pair_diagonals(n):
-            rows = slice(start, start + n - k)
-            torch.sub(res_t[k:], res_t[:n - k], out=diff[rows])
-            torch.add(var_t[k:], var_t[:n - k], out=var[rows])
-            torch.logical_and(mask_t[k:], mask_t[:n - k], out=usable[rows])
-        diff_over_var = diff / var
-        log_terms = diff.mul_(diff_over_var).add_(torch.log(var), alpha=0.5).neg_()
-        log_terms.masked_fill_(~usable, float("-inf"))
-        peak = log_terms.amax(dim=0)
+        if layout == "dense":
+            var_p = sigma.square()
+            diff = residual[:, None, :] - residual[:, :, None]  # [m, a, b] = r_b - r_a
+            var = var_p[:, None, :] + var_p[:, :, None]
+            upper = torch.ones(n, n, dtype=torch.bool, device=mask.device).triu_(1)
+            usable = (mask[:, None, :] & mask[:, :, None]) & upper
+            diff, var, usable = diff.view(m, n * n), var.view(m, n * n), usable.view(m, n * n)
+            dim = 1
+        else:
+            res_t, var_t = residual.t().contiguous(), sigma.square().t().contiguous()  # (n, m)
+            mask_t = mask.t().contiguous()
+            n_pairs = n * (n - 1) // 2
+            diff = res_t.new_empty((n_pairs, m))
+            var = res_t.new_empty((n_pairs, m))
+            usable = mask_t.new_empty((n_pairs, m))
+            for k, start in _pair_diagonals(n):
+                rows = slice(start, start + n - k)
+                torch.sub(res_t[k:], res_t[:n - k], out=diff[rows])
+                torch.add(var_t[k:], var_t[:n - k], out=var[rows])
+                torch.logical_and(mask_t[k:], mask_t[:n - k], out=usable[rows])
+            dim = 0
+        inv_var = var.reciprocal_()  # in place: var is not needed again
+        diff_over_var = diff * inv_var
+        exponent = diff.mul_(diff_over_var).neg_()  # -(r_b - r_a)^2 / v, in place
+        exponent.masked_fill_(~usable, float("-inf"))
+        peak = exponent.amax(dim=dim, keepdim=True)
         # no usable pair: every term is -inf; shift by 0 so that the weights come out 0
         peak = torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak))
-        weight = log_terms.sub_(peak).clamp_(min=_LOG_WEIGHT_FLOOR).exp_()  # in place
-        weight.mul_(usable)  # unusable pairs (padding, unused picks) weigh exactly 0
-        total = weight.sum(dim=0)  # >= 1 (the peak term) unless no pair is usable
-        ctx.save_for_backward(sigma, var, diff_over_var, weight, total)
-        return peak + torch.log(total)
+        weight = exponent.sub_(peak).clamp_(min=_LOG_WEIGHT_FLOOR).exp_()  # in place
+        weight.mul_(inv_var.sqrt()).mul_(usable)  # 1/sqrt(v); unusable pairs weigh exactly 0
+        total = weight.sum(dim=dim)
+        ctx.save_for_backward(sigma, inv_var, diff_over_var, weight, total)
+        return peak.squeeze(dim) + torch.log(total)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
         if len(ctx.saved_tensors) == 1:  # no pairs: the sum does not depend on the inputs
             (sigma,) = ctx.saved_tensors
-            return torch.zeros_like(sigma), torch.zeros_like(sigma), None
-        sigma, var, diff_over_var, weight, total = ctx.saved_tensors
-        n = sigma.shape[-1]
-        scale = grad_out / total.clamp_min(1.0)  # normalises the weights; (m,)
+            return torch.zeros_like(sigma), torch.zeros_like(sigma), None, None
+        sigma, inv_var, diff_over_var, weight, total = ctx.saved_tensors
+        m, n = sigma.shape
+        # normalises the weights (total is 0 only where no pair is usable: all weights 0)
+        scale = grad_out / total.clamp_min(torch.finfo(total.dtype).tiny)  # (m,)
         weighted = weight * diff_over_var
-        curvature = (weighted * diff_over_var).sub_(weight / var, alpha=0.5)
-        grad_residual = weighted.new_zeros((n, weighted.shape[1]))
-        grad_var = weighted.new_zeros((n, weighted.shape[1]))
-        for k, start in _pair_diagonals(n):
-            rows = slice(start, start + n - k)
-            grad_residual[k:].add_(weighted[rows])  # d(r_b - r_a)/dr_b = 1
-            grad_residual[:n - k].sub_(weighted[rows])  # ... /dr_a = -1
-            grad_var[k:].add_(curvature[rows])
-            grad_var[:n - k].add_(curvature[rows])
-        grad_residual = grad_residual.t().mul(-2.0 * scale[:, None])
-        grad_sigma = grad_var.t().mul(sigma).mul_(2.0 * scale[:, None])
-        return grad_residual, grad_sigma, None
+        curvature = (weighted * diff_over_var).sub_(weight * inv_var, alpha=0.5)
+        if ctx.layout == "dense":
+            weighted, curvature = weighted.view(m, n, n), curvature.view(m, n, n)
+            # pair (a, b) sits at [:, a, b]: sums over a reach b, sums over b reach a
+            grad_residual = weighted.sum(1).sub_(weighted.sum(2))
+            grad_var = curvature.sum(1).add_(curvature.sum(2))
+        else:
+            grad_residual = weighted.new_zeros((n, m))
+            grad_var = weighted.new_zeros((n, m))
+            for k, start in _pair_diagonals(n):
+                rows = slice(start, start + n - k)
+                grad_residual[k:].add_(weighted[rows])  # d(r_b - r_a)/dr_b = 1
+                grad_residual[:n - k].sub_(weighted[rows])  # ... /dr_a = -1
+                grad_var[k:].add_(curvature[rows])
+                grad_var[:n - k].add_(curvature[rows])
+            grad_residual, grad_var = grad_residual.t(), grad_var.t()
+        grad_residual = grad_residual.mul(-2.0 * scale[:, None])
+        grad_sigma = grad_var.mul(sigma).mul_(2.0 * scale[:, None])
+        return grad_residual, grad_sigma, None, None
 
 
 def edt_log_likelihood(arrival_s: torch.Tensor, travel_time_s: torch.Tensor, sigma_s: torch.Tensor,
                        mask: torch.Tensor, power: str | float = "calibrated", *,
-                       pair_dtype: torch.dtype | None = None) -> torch.Tensor:
+                       pair_dtype: torch.dtype | None = None,
+                       pair_layout: str | None = None) -> torch.Tensor:
     """EDT log-likelihood of each particle.
 
     Parameters
@@ -290,6 +323,9 @@ def edt_log_likelihood(arrival_s: torch.Tensor, travel_time_s: torch.Tensor, sig
         that of ``travel_time_s``. Residuals are formed in the inputs' precision first (times
         after the reference, never epoch seconds), so float32 pairs cost nothing in accuracy
         when the travel times come from a float32 network, and halve the memory traffic.
+    pair_layout
+        ``"diagonal"`` or ``"dense"`` arrangement of the pair terms (same result; see
+        :class:`_PairLogSumExp`); None: dense on a GPU, diagonal elsewhere.
 
     Returns
     -------
@@ -312,8 +348,12 @@ def edt_log_likelihood(arrival_s: torch.Tensor, travel_time_s: torch.Tensor, sig
     residual = (arrival_s - travel_time_s).to(pair_dtype)
     residual, sigma_s, mask_full = torch.broadcast_tensors(residual, sigma_s.to(pair_dtype), mask)
     shape, n = residual.shape, residual.shape[-1]
+    if pair_layout is None:
+        pair_layout = "dense" if residual.is_cuda else "diagonal"
+    elif pair_layout not in ("dense", "diagonal"):
+        raise ValueError(f"pair_layout must be 'dense' or 'diagonal', got {pair_layout!r}")
     lse = _PairLogSumExp.apply(residual.reshape(-1, n), sigma_s.reshape(-1, n),
-                               mask_full.reshape(-1, n))
+                               mask_full.reshape(-1, n), pair_layout)
     n_used = mask.sum(-1).to(out_dtype)
     return _power(n_used, power) * lse.reshape(shape[:-1]).to(out_dtype)
 

@@ -620,8 +620,10 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
                                for i in range(0, n_draw, svgd.n_particles)], dim=1)
         best = score.topk(svgd.n_particles, dim=1).indices
         x0 = torch.gather(x0, 1, best[..., None].expand(-1, -1, 3))
+    # the target changes until the annealing ends: no early stop before
     particles, info = run_svgd(log_prob, x0, svgd, lower=lower, upper=upper,
-                               progress_aware=search.anneal_factor > 1)
+                               progress_aware=search.anneal_factor > 1,
+                               earliest_stop=search.anneal_fraction)
     particles, rescued = _rescue_stranded_depths(
         log_prob, lambda idx: targets(_slice_picks(picks, idx))[0], particles, lower, upper,
         svgd, [obs.event_id for obs in batch])

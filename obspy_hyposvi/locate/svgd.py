@@ -50,8 +50,15 @@ class SVGDConfig:
         RBF width ``h`` in particle units squared (paper: 15 km^2); ``None`` uses the median
         heuristic ``h = median(|x_i - x_j|^2) / log(n_particles)``.
     tolerance
-        Stop early once the largest particle move of an epoch, in particle units, stays below this
-        for ``patience`` epochs (0 disables early stopping).
+        Stop early once the largest particle move of an epoch, in particle units (km), has
+        stayed below this for ``patience`` epochs in a row, in every problem of the batch (0
+        disables early stopping). Checked once per ``patience`` epochs (one device
+        synchronisation each), never before the ``earliest_stop`` share of the epochs that
+        :func:`run_svgd` is given. Measured on 16 synthetic events (~36 picks) located with
+        the default schedule: stopping once every move stayed below 5 m (epoch 127 of 175)
+        moved the hypocentres by at most 4 m (4 % of their spread) and changed the spread by
+        at most 4 % against the full run, inside the sampling noise of 150 particles (8 % and
+        6 %), for 27 % fewer epochs.
     patience
         See ``tolerance``.
     seed
@@ -63,8 +70,8 @@ class SVGDConfig:
     learning_rate: float = 2.0
     final_learning_rate: float = 0.02
     kernel_width: float | None = 15.0
-    tolerance: float = 0.0
-    patience: int = 10
+    tolerance: float = 0.005
+    patience: int = 5
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -140,7 +147,8 @@ def run_svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], particles: torch.
              config: SVGDConfig, *, lower: torch.Tensor | None = None,
              upper: torch.Tensor | None = None,
              active: torch.Tensor | None = None,
-             progress_aware: bool = False) -> tuple[torch.Tensor, dict]:
+             progress_aware: bool = False,
+             earliest_stop: float = 0.0) -> tuple[torch.Tensor, dict]:
     """Move particles towards the posterior ``exp(log_prob)``.
 
     Parameters
@@ -160,20 +168,25 @@ def run_svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], particles: torch.
     progress_aware
         Call ``log_prob(x, fraction_done)`` with the share of epochs done before this one
         (0 at the first, 1 at the last), for targets that change during the run (annealing).
+    earliest_stop
+        Share of the epochs before which the run does not stop early (the end of an annealing
+        schedule: the target still changes before it).
 
     Returns
     -------
     particles : Tensor
         Final particles, detached.
     info : dict
-        ``n_epochs`` run and the largest move of the last epoch.
+        ``n_epochs`` run, the largest move of the last epoch (particle units) and whether the
+        run ``stopped_early``.
     """
     x = particles.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=config.learning_rate)
     ratio = config.final_learning_rate / config.learning_rate
-    quiet = 0
+    window_move = x.new_zeros(())  # largest move since the last check, kept on the device
+    in_window = 0
     epoch = 0
-    last_move = float("inf")
+    stopped_early = False
     for epoch in range(1, config.n_epochs + 1):
         frac = (epoch - 1) / max(config.n_epochs - 1, 1)
         # cosine decay in log space from learning_rate to final_learning_rate
@@ -195,9 +208,14 @@ def run_svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], particles: torch.
                 x.copy_(torch.minimum(x, upper))
             if active is not None:
                 x.copy_(torch.where(active[:, None, None], x, before))
-            last_move = float((x - before).norm(dim=-1).max())
-        if config.tolerance > 0:
-            quiet = quiet + 1 if last_move < config.tolerance else 0
-            if quiet >= config.patience:
-                break
-    return x.detach(), {"n_epochs": epoch, "last_move": last_move}
+            move = (x - before).norm(dim=-1).max()
+        if config.tolerance > 0 and frac >= earliest_stop:
+            window_move = torch.maximum(window_move, move)
+            in_window += 1
+            if in_window == config.patience:  # one synchronisation per window
+                if float(window_move) < config.tolerance:
+                    stopped_early = epoch < config.n_epochs
+                    break
+                window_move, in_window = x.new_zeros(()), 0
+    return x.detach(), {"n_epochs": epoch, "last_move": float(move) if epoch else 0.0,
+                        "stopped_early": stopped_early}

@@ -104,3 +104,58 @@ def test_error_model_clips():
         LikelihoodConfig(kind="l3")
     cfg = LikelihoodConfig(power=3.0, error_model=em)
     assert LikelihoodConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def _naive_edt(arrival, travel, sigma, mask, power):
+    """The EDT sum written out pair by pair in numpy (independent of the pair layouts)."""
+    out = np.empty(travel.shape[:2])
+    for e in range(travel.shape[0]):
+        for p in range(travel.shape[1]):
+            res = arrival[e, 0] - travel[e, p]
+            used = np.flatnonzero(mask[e, 0])
+            terms = [np.exp(-(res[b] - res[a]) ** 2 / v) / np.sqrt(v)
+                     for i, a in enumerate(used) for b in used[i + 1:]
+                     for v in [sigma[e, p, a] ** 2 + sigma[e, p, b] ** 2]]
+            out[e, p] = power(len(used)) * np.log(np.sum(terms)) if terms else -np.inf
+    return out
+
+
+@pytest.mark.parametrize("layout", ["diagonal", "dense"])
+def test_edt_matches_the_pair_sum_written_out_and_its_gradient(layout):
+    rng = np.random.default_rng(3)
+    n_events, n_particles, n_picks = 3, 4, 7
+    arrival = torch.tensor(rng.uniform(0, 20, (n_events, 1, n_picks)))
+    travel = arrival + torch.tensor(rng.normal(0, 0.3, (n_events, n_particles, n_picks)))
+    sigma = torch.tensor(rng.uniform(0.05, 0.5, (n_events, n_particles, n_picks)))
+    mask = torch.ones(n_events, 1, n_picks, dtype=torch.bool)
+    mask[1, 0, [0, 3]] = False  # two picks left out
+    mask[2, 0, 1:] = False  # a single usable pick: no pair, log 0
+    got = edt_log_likelihood(arrival, travel, sigma, mask, "calibrated", pair_layout=layout)
+    want = _naive_edt(arrival.numpy(), travel.numpy(), sigma.numpy(), mask.numpy(),
+                      lambda n: 1.25 * max(n - 1.0, 1.0))
+    np.testing.assert_allclose(got.numpy()[:2], want[:2], rtol=1e-10)
+    assert np.all(np.isneginf(got.numpy()[2]))
+    # gradients in the travel times and the errors, events with pairs only
+    t = travel[:2].clone().requires_grad_(True)
+    s = sigma[:2].clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(
+        lambda tt, ss: edt_log_likelihood(arrival[:2], tt, ss, mask[:2], pair_layout=layout),
+        (t, s))
+
+
+def test_dense_and_diagonal_pair_layouts_agree_in_float32():
+    rng = np.random.default_rng(4)
+    arrival = torch.tensor(rng.uniform(0, 30, (5, 1, 23)), dtype=torch.float32)
+    travel = (arrival + torch.tensor(rng.normal(0, 0.2, (5, 60, 23)), dtype=torch.float32))
+    sigma = torch.tensor(rng.uniform(0.03, 0.3, (5, 60, 23)), dtype=torch.float32)
+    mask = torch.tensor(rng.random((5, 1, 23)) > 0.2)
+    out = {}
+    for layout in ("diagonal", "dense"):
+        t = travel.clone().requires_grad_(True)
+        value = edt_log_likelihood(arrival, t, sigma, mask, pair_layout=layout)
+        (grad,) = torch.autograd.grad(value.sum(), t)
+        out[layout] = value, grad
+    torch.testing.assert_close(out["dense"][0], out["diagonal"][0], rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(out["dense"][1], out["diagonal"][1], rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError, match="pair_layout"):
+        edt_log_likelihood(arrival, travel, sigma, mask, pair_layout="sparse")

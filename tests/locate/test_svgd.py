@@ -21,7 +21,7 @@ def test_gaussian_target_mean_and_covariance(width):
     gen = torch.Generator().manual_seed(0)
     x0 = torch.rand(2, 200, 2, generator=gen, dtype=torch.float64) * 10 - 5
     cfg = SVGDConfig(n_particles=200, n_epochs=600, learning_rate=0.3, final_learning_rate=0.01,
-                     kernel_width=width)
+                     kernel_width=width, tolerance=0.0)
     x, info = run_svgd(log_prob, x0, cfg)
     assert info["n_epochs"] == 600
     for b in range(2):
@@ -29,6 +29,31 @@ def test_gaussian_target_mean_and_covariance(width):
         got_std = x[b].std(0)
         assert torch.all(((got_mean - mean) / std).abs() < MEAN_TOL), got_mean
         assert torch.all((got_std / std - 1).abs() < STD_TOL), got_std
+
+
+def test_early_stop_ends_after_convergence_with_the_full_runs_answer():
+    # a 3D Gaussian of the size of a hypocentre posterior (km): the run that stops once moves
+    # stay below the tolerance gives the mean and spread of the full run, within the sampling
+    # noise of 150 particles (mean: 1/sqrt(150) = 0.08 sd; spread: 6 %)
+    mean = torch.tensor([12.0, -4.0, 8.0], dtype=torch.float64)
+    std = torch.tensor([0.3, 0.2, 0.5], dtype=torch.float64)
+
+    def log_prob(x):
+        return -0.5 * (((x - mean) / std) ** 2).sum(-1)
+
+    gen = torch.Generator().manual_seed(1)
+    x0 = mean + (torch.rand(4, 150, 3, generator=gen, dtype=torch.float64) - 0.5) * 6.0
+    base = dict(n_particles=150, n_epochs=175, kernel_width=None)
+    full, info_full = run_svgd(log_prob, x0, SVGDConfig(**base, tolerance=0.0))
+    early, info = run_svgd(log_prob, x0, SVGDConfig(**base, tolerance=0.002, patience=5),
+                           earliest_stop=0.5)
+    assert not info_full["stopped_early"] and info_full["n_epochs"] == 175
+    assert info["stopped_early"] and 88 <= info["n_epochs"] < 175
+    assert info["n_epochs"] % 5 == 87 % 5  # checked once per window, from epoch 88 (0.5)
+    shift = ((early.mean(1) - full.mean(1)) / std).abs()
+    assert float(shift.max()) < 0.08
+    spread = early.std(1) / full.std(1)
+    assert float((spread - 1).abs().max()) < 0.06
 
 
 def test_bounds_are_respected_and_inactive_events_stay():
