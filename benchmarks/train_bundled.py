@@ -23,7 +23,11 @@ from pathlib import Path
 import torch
 
 from obspy_hyposvi import __version__
-from obspy_hyposvi.eikonet.checkpoint import load_checkpoint, save_checkpoint
+from obspy_hyposvi.eikonet.checkpoint import (
+    load_checkpoint,
+    revalidate_checkpoint,
+    save_checkpoint,
+)
 from obspy_hyposvi.eikonet.train import TrainConfig, checkpoint_metadata, train_eikonet_1d
 from obspy_hyposvi.velocity import socal_1d
 
@@ -87,6 +91,8 @@ def main() -> None:
             print(f"{phase} stage {i + 1}: median {report.validation['median_abs_dt_s']:.4f} s, "
                   f"p99 {report.validation['p99_abs_dt_s']:.4f} s", flush=True)
         path = save_checkpoint(args.out / f"socal-1d-{phase}.pt", weights, meta)
+        # training validated offsets 0-250 km and sources 0-40 km: add the whole domain
+        revalidate_checkpoint(path)
         results[phase] = {"path": path.name, "stages": [list(s) for s in stages],
                           "seconds_all_stages": training_seconds(meta["training"]),
                           "device": report.device,
