@@ -130,14 +130,15 @@ def _model_key(model: str | Path) -> str:
 
 def _check_chunk_size(chunk_size: int | None, search: SearchConfig) -> int:
     """Events per chunk: ``search.batch_size`` by default, else a multiple of it."""
+    batch = search.fixed_batch_size
     if chunk_size is None:
-        return search.batch_size
+        return batch
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size={chunk_size!r}: must be an integer >= 1")
-    if chunk_size % search.batch_size:
+    if chunk_size % batch:
         raise ValueError(
             f"chunk_size={chunk_size} is not a multiple of SearchConfig.batch_size="
-            f"{search.batch_size}: the chunks would batch events differently from the serial "
+            f"{batch}: the chunks would batch events differently from the serial "
             "run and change the results at float round-off; use a multiple of the batch size "
             "or a smaller batch_size")
     return chunk_size

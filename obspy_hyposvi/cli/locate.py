@@ -136,7 +136,7 @@ def _check_chunk_size(chunk_size: int, use_dask: bool) -> None:
 
     if not use_dask:
         raise UsageError("--chunk-size needs --workers or --scheduler")
-    batch_size = SearchConfig().batch_size  # the command line keeps the default batches
+    batch_size = SearchConfig().fixed_batch_size  # the command line keeps the default batches
     if chunk_size % batch_size:
         raise UsageError(f"--chunk-size {chunk_size} is not a multiple of the SVGD batch of "
                          f"{batch_size} events: the results would differ from a serial run "

@@ -40,6 +40,15 @@ __all__ = ["SearchConfig", "LocationFailure", "ReadyEvent", "locate_events", "lo
 logger = logging.getLogger(__name__)
 
 
+#: Events per batch on a CPU with ``batch_size="auto"`` (one thread: larger batches gain
+#: nothing once each epoch's tensors outgrow the caches).
+CPU_BATCH_SIZE = 16
+
+#: Peak bytes per EDT pair term and particle on a GPU (dense layout, float32; see
+#: :meth:`SearchConfig.events_per_batch`).
+_AUTO_BYTES_PER_PAIR = 32
+
+
 @dataclass(frozen=True, kw_only=True)
 class SearchConfig:
     """Where particles may go and how events are batched.
@@ -60,7 +69,9 @@ class SearchConfig:
     min_picks
         Events with fewer usable picks are not located.
     batch_size
-        Events moved together in one tensor.
+        Events moved together in one tensor, or ``"auto"`` (default): on a GPU as many as
+        half of its free memory holds (:meth:`events_per_batch`), elsewhere
+        :data:`CPU_BATCH_SIZE`.
     anneal_factor
         Pick errors are multiplied by this at the first SVGD epoch, and by a factor shrinking
         geometrically to 1 at ``anneal_fraction`` of the epochs; the rest of the epochs use the
@@ -89,7 +100,7 @@ class SearchConfig:
     depth_km: tuple[float, float] | None = None
     above_stations_km: float | None = 0.5
     min_picks: int = 4
-    batch_size: int = 16
+    batch_size: int | str = "auto"
     anneal_factor: float = 20.0
     anneal_fraction: float = 0.5
     init_candidates: int = 10
@@ -106,8 +117,10 @@ class SearchConfig:
                              f"{self.above_stations_km}")
         if self.min_picks < 3:
             raise ValueError(f"SearchConfig.min_picks must be >= 3, got {self.min_picks}")
-        if self.batch_size < 1:
-            raise ValueError(f"SearchConfig.batch_size must be >= 1, got {self.batch_size}")
+        if self.batch_size != "auto" and not (isinstance(self.batch_size, int)
+                                              and self.batch_size >= 1):
+            raise ValueError("SearchConfig.batch_size must be 'auto' or an integer >= 1, got "
+                             f"{self.batch_size!r}")
         if not self.anneal_factor >= 1:
             raise ValueError(f"SearchConfig.anneal_factor must be >= 1, got {self.anneal_factor}")
         if not 0 < self.anneal_fraction < 1:
@@ -124,6 +137,30 @@ class SearchConfig:
             raise ValueError("SearchConfig.table_spacing_km must be three positive steps (km), "
                              f"got {self.table_spacing_km}")
         object.__setattr__(self, "table_spacing_km", tuple(float(v) for v in spacing))
+
+    @property
+    def fixed_batch_size(self) -> int:
+        """The batch size where it must not depend on a device (chunks of a distributed run):
+        ``batch_size``, or :data:`CPU_BATCH_SIZE` for ``"auto"``."""
+        return CPU_BATCH_SIZE if self.batch_size == "auto" else int(self.batch_size)
+
+    def events_per_batch(self, n_events: int, n_particles: int, max_picks: int,
+                         device: torch.device) -> int:
+        """Events per SVGD batch for ``n_events`` events of at most ``max_picks`` picks.
+
+        ``"auto"`` on a CUDA device: half the free memory over the peak bytes of one event,
+        dominated by the EDT pair terms (dense layout on a GPU: about seven float32 values
+        of ``n_particles x n_slots^2`` live at the peak of a step; ``n_slots`` pads each phase
+        separately, at most ``max_picks + 1``).
+        """
+        if self.batch_size != "auto":
+            return int(self.batch_size)
+        if device.type != "cuda":
+            return CPU_BATCH_SIZE
+        free, _ = torch.cuda.mem_get_info(device)
+        slots = max_picks + 1
+        per_event = _AUTO_BYTES_PER_PAIR * n_particles * slots * slots + 1e5
+        return int(max(1, min(n_events, 0.5 * free // per_event)))
 
     def error_inflation(self, fraction_done: float) -> float:
         """Factor on the pick errors after ``fraction_done`` (0..1) of the SVGD epochs."""
@@ -478,7 +515,8 @@ def locate_ready(ready: Sequence[ReadyEvent], models: Sequence, *, svgd: SVGDCon
                  device: str | torch.device = "cpu", dtype: torch.dtype = torch.float64,
                  progress: Callable[[int], None] | None = None,
                  tables: TableCache | None = None) -> list[LocationResult]:
-    """Run SVGD on screened events, ``search.batch_size`` events per batch, in order.
+    """Run SVGD on screened events, ``search.batch_size`` events per batch
+    (:meth:`SearchConfig.events_per_batch`), in order.
 
     Each result depends only on its event and the batch it shares (padding changes float
     round-off, a few ulp): the same events batched the same way give identical results,
@@ -506,8 +544,11 @@ def locate_ready(ready: Sequence[ReadyEvent], models: Sequence, *, svgd: SVGDCon
     device = torch.device(device)
     results: list[LocationResult] = []
     fast = fast_models(models, ready, search, tables)
-    for start in range(0, len(ready), search.batch_size):
-        chunk = ready[start:start + search.batch_size]
+    size = search.events_per_batch(len(ready), svgd.n_particles,
+                                   max((e.observations.n_picks for e in ready), default=1),
+                                   device)
+    for start in range(0, len(ready), size):
+        chunk = ready[start:start + size]
         results += _locate_batch(chunk, fast, models, svgd, likelihood, summary, search,
                                  device, dtype)
         if progress is not None:

@@ -49,8 +49,8 @@ def test_table_reproduces_a_trilinear_tau_exactly_and_its_gradient():
     r = torch.tensor(rcv, dtype=torch.float64)
     t_table = table.travel_time_torch(s, r)
     offset = torch.linalg.norm(r[:, :2] - s[:, :2], dim=-1)
-    exact = torch.sqrt(offset**2 + (s[:, 2] - r[:, 2]) ** 2) * model.net.tau(offset, s[:, 2],
-                                                                               r[:, 2])
+    distance = torch.sqrt(offset**2 + (s[:, 2] - r[:, 2]) ** 2)
+    exact = distance * model.net.tau(offset, s[:, 2], r[:, 2])
     np.testing.assert_allclose(t_table.detach().numpy(), exact.detach().numpy(), rtol=1e-10)
     (g_table,) = torch.autograd.grad(t_table.sum(), s)
     (g_exact,) = torch.autograd.grad(exact.sum(), s)
