@@ -109,8 +109,8 @@ class Plan:
     budget_s: float
 
 
-FULL = Plan(svgd=SVGDConfig(), batch_sizes=(16, 64, 256, 1024, 4096), pool_events=64,
-            run_events=(16, 64, 256, 1024), run_one_batch=(64, 256, 1024),
+FULL = Plan(svgd=SVGDConfig(), batch_sizes=(16, 64, 256, 1024, 4096, 10000), pool_events=64,
+            run_events=(16, 64, 256, 1024), run_one_batch=(),
             table3_picks=(32, 128, 512, 1024, 2048), train_batches=(2048, 8192, 32768),
             train_steps=40, budget_s=270.0)
 QUICK = Plan(svgd=SVGDConfig(n_particles=40, n_epochs=48), batch_sizes=(2, 4), pool_events=4,

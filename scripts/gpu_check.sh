@@ -10,16 +10,18 @@
 #    without .git; the JSON records the commit from it). Commit first: untracked files travel
 #    too, but only a commit names what was measured.
 #    The files come back from $OUT: gpu_scaling.json (the figures), gpu_scaling.log (its
-#    tables), pytest_gpu.log (CUDA vs CPU locations), gpu_check.log (versions, nvidia-smi).
+#    tables), catalogue_speed.json/.log (Locator.run end to end on 1 000 and 10 000 events),
+#    pytest_gpu.log (CUDA vs CPU locations), gpu_check.log (versions, nvidia-smi).
 #    Then call give_back unless you rerun at once.
 #
 # Time: installing the wheels ~15 s, the gpu-marked tests (tests/locate/test_cuda.py, CPU and
-# CUDA locations of 4 events) ~30-60 s, the benchmark its budget (BUDGET_S, default 240 s:
-# benchmarks/gpu_scaling.py alone defaults to 270 s) plus imports: about 5-5.5 minutes. Each
-# step has its own time-out (tests 120 s, benchmark BUDGET_S + 45 s): at worst ~7 minutes,
-# inside timeout_s=450. With a machine's start (1-2 minutes) a first call costs about 7
-# minutes of the session's 15, which leaves one rerun (`GPU_CHECK_TESTS=0 bash
-# scripts/gpu_check.sh` skips the tests, `BUDGET_S=150` shortens the benchmark).
+# CUDA locations of 4 events) ~30-60 s, gpu_scaling its budget (BUDGET_S, default 150 s)
+# plus imports, catalogue_speed its budget (CATALOGUE_BUDGET_S, default 150 s) plus building
+# the catalogue: about 7 minutes. Each step has its own time-out (tests 120 s, gpu_scaling
+# BUDGET_S + 45 s, catalogue CATALOGUE_BUDGET_S + 60 s): at worst ~9 minutes, inside
+# timeout_s=560. With a machine's start (1-2 minutes) a first call costs 8-10 minutes of the
+# session's 15, which leaves one short rerun (`GPU_CHECK_TESTS=0 BUDGET_S=60 bash
+# scripts/gpu_check.sh` skips the tests and shortens the benchmark).
 #
 # What it does there: installs the carried wheels and this package with
 # `pip install --no-deps --target /tmp/site` (the image's own torch, numpy, scipy, scikit-learn,
@@ -34,12 +36,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=${OUT:-/tmp/gpu_check_out}
-BUDGET_S=${BUDGET_S:-240}
+BUDGET_S=${BUDGET_S:-150}
+CATALOGUE_BUDGET_S=${CATALOGUE_BUDGET_S:-150}
+CATALOGUE_EVENTS=${CATALOGUE_EVENTS:-1000 10000}
 GPU_CHECK_TESTS=${GPU_CHECK_TESTS:-1}
 if [ "${GPU_CHECK_DRY:-0}" != 0 ]; then
     BENCH_ARGS=(--device cpu --quick --threads 1)
+    CATALOGUE_ARGS=(--device cpu --threads 1 --events 16)
 else
     BENCH_ARGS=(--device cuda)
+    # shellcheck disable=SC2206  # a list of sizes
+    CATALOGUE_ARGS=(--device cuda --events $CATALOGUE_EVENTS)
 fi
 SITE=/tmp/site
 export PYTHONUNBUFFERED=1
@@ -102,6 +109,15 @@ if [ "$rc" -eq 124 ]; then
 else
     say "gpu_scaling: exit $rc"
 fi
+[ "$rc" -eq 0 ] || status=1
+
+say "benchmarks/catalogue_speed.py ${CATALOGUE_ARGS[*]} --budget-s $CATALOGUE_BUDGET_S"
+# the catalogue of 10 000 events is built in worker processes before its clock starts
+(cd benchmarks && timeout $((CATALOGUE_BUDGET_S + 60)) python3 catalogue_speed.py \
+    "${CATALOGUE_ARGS[@]}" --budget-s "$CATALOGUE_BUDGET_S" \
+    --output "$OUT/catalogue_speed.json") 2>&1 | grep -v "^event smi" | tee "$OUT/catalogue_speed.log"
+rc=${PIPESTATUS[0]}
+say "catalogue_speed: exit $rc"
 [ "$rc" -eq 0 ] || status=1
 say "end $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 exit $status

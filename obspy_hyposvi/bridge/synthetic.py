@@ -60,6 +60,7 @@ def synthetic_catalog(
     p_model: _TravelTimes | None = None,
     s_model: _TravelTimes | None = None,
     network_code: str = "SY",
+    event_seed: int | None = None,
 ) -> tuple[Catalog, Inventory, list[dict[str, Any]]]:
     """A catalogue of events with noisy P and S picks, its stations, and the truth.
 
@@ -89,6 +90,10 @@ def synthetic_catalog(
         solver for that phase.
     network_code
         Network code of the stations.
+    event_seed
+        Seed of the events alone (positions, times, noise), the stations staying those of
+        ``seed``: catalogues of different ``event_seed`` share one inventory and can be
+        joined (their event ids name the event seed). None draws everything from ``seed``.
 
     Returns
     -------
@@ -143,6 +148,8 @@ def synthetic_catalog(
     receivers = np.column_stack([sta_x, sta_y, sta_z])
 
     # events: the central 80 % of the network, where stations surround them
+    if event_seed is not None:
+        rng = np.random.default_rng([seed, event_seed])
     ev_x = float(x0) + rng.uniform(-0.8 * half, 0.8 * half, n_events)
     ev_y = float(y0) + rng.uniform(-0.8 * half, 0.8 * half, n_events)
     ev_z = rng.uniform(depth_km[0], depth_km[1], n_events)
@@ -163,7 +170,9 @@ def synthetic_catalog(
     for i in range(n_events):
         # whole milliseconds keep the truth exact in every file format
         origin_time = _START + 3600.0 * i + round(float(rng.uniform(0.0, 600.0)), 3)
-        prefix = f"smi:local/obspy_hyposvi/synthetic/{seed}/event/{i + 1:03d}"
+        prefix = (f"smi:local/obspy_hyposvi/synthetic/{seed}/event/{i + 1:03d}"
+                  if event_seed is None else
+                  f"smi:local/obspy_hyposvi/synthetic/{seed}/{event_seed}/event/{i + 1:03d}")
         t_p = times("P", p_model, i)
         t_s = times("S", s_model, i)
         has_s = rng.random(n_stations) < _S_PICK_PROBABILITY

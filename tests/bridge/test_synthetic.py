@@ -123,3 +123,17 @@ def test_files_round_trip_and_observations(tmp_path):
     elevation_km = {s.code: s.elevation / 1e3 for s in inv2[0]}
     expected_z = [-elevation_km[sid.split(".")[1]] for sid in obs.station_ids]
     np.testing.assert_allclose(obs.station_xyz_km[:, 2], expected_z)
+
+
+def test_event_seeds_share_the_stations_and_draw_other_events():
+    base = synthetic_catalog(3, 6, seed=5)
+    a = synthetic_catalog(3, 6, seed=5, event_seed=1)
+    b = synthetic_catalog(3, 6, seed=5, event_seed=2)
+    stations = [[(s.code, s.latitude, s.longitude, s.elevation) for s in inv[0]]
+                for inv in (base[1], a[1], b[1])]
+    assert stations[0] == stations[1] == stations[2]
+    ids = {str(e.resource_id) for cat in (base[0], a[0], b[0]) for e in cat}
+    assert len(ids) == 9  # joinable: no id repeats
+    assert a[2][0]["x_km"] != b[2][0]["x_km"] != base[2][0]["x_km"]
+    again = synthetic_catalog(3, 6, seed=5, event_seed=1)
+    assert [t["time"] for t in again[2]] == [t["time"] for t in a[2]]
