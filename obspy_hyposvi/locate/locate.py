@@ -392,8 +392,9 @@ def exclude_inconsistent_times(obs: Observations, models: Sequence, lower_km: np
             if idx.size == 0:
                 continue
             dtype = getattr(model, "dtype", torch.float64)
-            src = torch.as_tensor(corners, dtype=dtype)[:, None, :]
-            rcv = torch.as_tensor(obs.station_xyz_km[idx], dtype=dtype)[None, :, :]
+            device = getattr(model, "device", "cpu")  # a model on a GPU takes its inputs there
+            src = torch.as_tensor(corners, dtype=dtype, device=device)[:, None, :]
+            rcv = torch.as_tensor(obs.station_xyz_km[idx], dtype=dtype, device=device)[None]
             t = model.travel_time_torch(src.expand(-1, idx.size, -1).contiguous(),
                                         rcv.expand(len(corners), -1, -1).contiguous())
             longest = max(longest, float(t.max()))
@@ -758,7 +759,7 @@ def _rescue_stranded_depths(log_prob, log_prob_of, particles: torch.Tensor,
                             upper=sub_upper)
     moved = particles.clone()
     moved[idx] = moved_sub
-    for eid, gained in zip(np.asarray(event_ids)[rescued.numpy()], gain[rescued].tolist()):
+    for eid, gained in zip(np.asarray(event_ids)[rescued.numpy()], gain.cpu()[rescued].tolist()):
         logger.info("event %s: particles stranded in depth, %.1f log-units below the depth "
                     "scan's best point; restarted there", eid, gained)
     return moved, rescued.numpy()
