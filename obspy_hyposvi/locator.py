@@ -16,11 +16,13 @@ from typing import Callable
 from obspy import Catalog, Inventory
 
 from . import __version__
-from .bridge.origins import add_origin, origin_from_result
+from .bridge._objects import copy_event, paused_gc
+from .bridge.origins import located_event
 from .bridge.provenance import DEFAULT_AGENCY, check_agency, check_author
 from .bridge.picks import (
     PickConfig,
     Skipped,
+    StationLookup,
     TooFewUsablePicksError,
     event_projections,
     observations_from_event,
@@ -313,7 +315,9 @@ class Locator:
             raise InputError(f"expected an obspy Inventory, got {type(inventory).__name__}")
         if len(catalog) == 0:
             raise InputError("the catalogue is empty: nothing to locate")
-        projections = event_projections(catalog, inventory)
+        # one station look-up for the whole catalogue: each sensor is found once per epoch
+        stations = StationLookup(inventory)
+        projections = event_projections(catalog, inventory, stations=stations)
         # an event none of whose stations can be placed has no frame of its own; any frame
         # serves to list why each of its picks is left out (none is projected)
         stand_in = next(p for p in projections if p is not None)
@@ -326,7 +330,7 @@ class Locator:
             try:
                 obs, skipped = observations_from_event(event, inventory,
                                                        projections[i] or stand_in, self.picks,
-                                                       warned_stations=warned)
+                                                       warned_stations=warned, stations=stations)
             except HypoSVIError as exc:
                 logger.warning("event %s not located: %s", event_id, exc)
                 failures[i] = LocationFailure(event_id, str(exc), type(exc).__name__)
@@ -353,18 +357,19 @@ class Locator:
         observations = [final_obs.get(i, obs) for i, obs in enumerate(prepared.observations)]
         out = Catalog(resource_id=catalog.resource_id, description=catalog.description,
                       comments=list(catalog.comments), creation_info=catalog.creation_info)
-        for event, res, obs, skipped, frame in zip(catalog, results, observations,
-                                                   prepared.skipped_per_event,
-                                                   prepared.projections):
-            if isinstance(res, LocationResult):
-                # skipped picks get weight-0 arrivals: every pick of the event is in the origin
-                origin = origin_from_result(res, obs, frame,
-                                            model_info=self.model_info, version=__version__,
-                                            skipped=skipped, agency_id=self.agency_id,
-                                            author=self.author)
-                out.append(add_origin(event, origin))
-            else:
-                out.append(event.copy())
+        model_info = self.model_info
+        with paused_gc():  # thousands of new objects, none cyclic: see paused_gc
+            for event, res, obs, skipped, frame in zip(catalog, results, observations,
+                                                       prepared.skipped_per_event,
+                                                       prepared.projections):
+                if isinstance(res, LocationResult):
+                    # add_origin(event, origin_from_result(...)) in one pass; skipped picks
+                    # get weight-0 arrivals: every pick of the event is in the origin
+                    out.append(located_event(event, res, obs, frame, model_info=model_info,
+                                             version=__version__, skipped=skipped,
+                                             agency_id=self.agency_id, author=self.author))
+                else:
+                    out.append(copy_event(event))
         return LocateReport(catalog=out, results=results, observations=observations,
                             projection=prepared.projection, projections=prepared.projections,
                             skipped_picks=[s for per_event in prepared.skipped_per_event

@@ -15,7 +15,6 @@ HypoSVI-specific figures (particle count, cluster fraction, KDE bandwidth, ...) 
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import re
@@ -46,10 +45,12 @@ from ..locate.horizontal import circular_uncertainty_km
 from ..locate.observations import Observations
 from ..locate.result import LocationResult
 from ..safe_write import write_atomically
+from ._objects import copy_event, event_with_origin, make
 from .picks import Skipped
 from .provenance import DEFAULT_AGENCY, earth_model_id, method_id, method_name, settings_text
 
-__all__ = ["NAMESPACE", "NSMAP", "PREFIX", "add_origin", "origin_from_result", "write_catalog"]
+__all__ = ["NAMESPACE", "NSMAP", "PREFIX", "add_origin", "located_event", "origin_from_result",
+           "write_catalog"]
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +220,31 @@ def origin_from_result(
     >>> origin.depth, str(origin.time), round(origin.quality.azimuthal_gap, 3)
     (10000.0, '2020-01-01T00:00:00.500000Z', 90.0)
     """
+    return _build_origin(result, observations, projection, model_info=model_info,
+                         version=version, skipped=skipped, agency_id=agency_id, author=author)
+
+
+def located_event(event: Event, result: LocationResult, observations: Observations,
+                  projection: Projection, **origin_options: Any) -> Event:
+    """``add_origin(event, origin_from_result(result, observations, projection, ...))``,
+    in one pass: the origin is built in the copy's scope (its ids bound as
+    ``scope_resource_ids`` binds them) rather than built, copied and bound again.
+
+    ``origin_options`` are :func:`origin_from_result`'s keywords. ``event`` is never modified.
+    """
+    located = copy_event(event)
+    origin = _build_origin(result, observations, projection, scope=located, **origin_options)
+    located.origins.append(origin)
+    located.preferred_origin_id = origin.resource_id  # the origin's own id object, as ObsPy
+    return located
+
+
+def _build_origin(result: LocationResult, observations: Observations, projection: Projection,
+                  *, model_info: dict, version: str, skipped: Sequence[Skipped] = (),
+                  agency_id: str = DEFAULT_AGENCY, author: str = DEFAULT_AGENCY,
+                  scope: Event | None = None) -> Origin:
+    """:func:`origin_from_result`; ``scope``: the event the origin will join (see
+    :func:`~obspy_hyposvi.bridge._objects.make`)."""
     level = float(result.confidence_level)
     k1 = _one_dim_scale(level)
     x_km, y_km, z_km = (float(v) for v in np.asarray(result.hypocentre_xyz_km, float))
@@ -239,80 +265,98 @@ def origin_from_result(
     if reference is None:
         raise InputError(f"event {result.event_id}: observations have no reference_time")
 
-    origin = Origin(resource_id=ResourceIdentifier(prefix="smi:local/obspy_hyposvi/origin"))
-    origin.time = reference + float(result.origin_time_s)  # s after the reference time
-    origin.time_errors = QuantityError(
-        uncertainty=_finite(k1 * result.origin_time_uncertainty_s), confidence_level=level)
-    origin.latitude = lat
-    origin.longitude = lon
-    # 1D errors in degrees: of latitude (great circle) and of longitude (shrinks with cos(lat))
-    origin.latitude_errors = QuantityError(
-        uncertainty=kilometer2degrees(k1 * sigma_north_km), confidence_level=level)
-    origin.longitude_errors = QuantityError(
-        uncertainty=kilometer2degrees(k1 * sigma_east_km) / max(math.cos(math.radians(lat)),
-                                                                1e-6),
-        confidence_level=level)
-    origin.depth = z_km * 1e3  # QuakeML depth is in m, positive down from sea level
-    origin.depth_errors = QuantityError(uncertainty=k1 * sigma_depth_km * 1e3,  # km -> m
-                                        confidence_level=level)
-    origin.depth_type = "from location"
-    origin.origin_type = "hypocenter"
+    # every object is built with make(): ObsPy's constructors check and convert each attribute
+    # (~0.1 ms an Arrival), so each value here already has its attribute's type (_real: float)
     likelihood_kind = str(result.extra.get("likelihood", "edt"))
-    origin.method_id = ResourceIdentifier(method_id(likelihood_kind, version))
     model_id = earth_model_id(model_info)  # the model's name; its sha256 goes to extra
-    if model_id:
-        origin.earth_model_id = ResourceIdentifier(model_id)
-    origin.evaluation_mode = "automatic"
-    origin.evaluation_status = "preliminary"
-    origin.creation_info = CreationInfo(agency_id=agency_id, author=author,
-                                        version=str(version), creation_time=UTCDateTime())
-
     max_h_km, min_h_km, azimuth_h_deg = (float(v) for v in result.horizontal_uncertainty_km)
     ell = result.ellipsoid
-    origin.origin_uncertainty = OriginUncertainty(
-        max_horizontal_uncertainty=max_h_km * 1e3,  # km -> m
-        min_horizontal_uncertainty=min_h_km * 1e3,  # km -> m
-        azimuth_max_horizontal_uncertainty=(azimuth_h_deg + convergence_deg) % 360.0,
+    uncertainty = make(
+        OriginUncertainty,
+        max_horizontal_uncertainty=_real(max_h_km * 1e3),  # km -> m
+        min_horizontal_uncertainty=_real(min_h_km * 1e3),  # km -> m
+        azimuth_max_horizontal_uncertainty=_real((azimuth_h_deg + convergence_deg) % 360.0),
         # radius of the circle holding the level (rotation-free: grid or geographic axes)
-        horizontal_uncertainty=circular_uncertainty_km(cov[:2, :2], level) * 1e3,  # km -> m
-        confidence_ellipsoid=ConfidenceEllipsoid(
-            semi_major_axis_length=ell.semi_major_km * 1e3,  # km -> m
-            semi_minor_axis_length=ell.semi_minor_km * 1e3,  # km -> m
-            semi_intermediate_axis_length=ell.semi_intermediate_km * 1e3,  # km -> m
+        horizontal_uncertainty=_real(circular_uncertainty_km(cov[:2, :2], level) * 1e3),
+        confidence_ellipsoid=make(
+            ConfidenceEllipsoid,
+            semi_major_axis_length=_real(ell.semi_major_km * 1e3),  # km -> m
+            semi_minor_axis_length=_real(ell.semi_minor_km * 1e3),  # km -> m
+            semi_intermediate_axis_length=_real(ell.semi_intermediate_km * 1e3),  # km -> m
             # a grid-to-geographic rotation about the vertical only adds to the first
             # (azimuth) Tait-Bryan angle; plunge and rotation are unchanged
-            major_axis_azimuth=(ell.major_azimuth_deg + convergence_deg) % 360.0,
-            major_axis_plunge=ell.major_plunge_deg,
-            major_axis_rotation=ell.major_rotation_deg,
+            major_axis_azimuth=_real((ell.major_azimuth_deg + convergence_deg) % 360.0),
+            major_axis_plunge=_real(ell.major_plunge_deg),
+            major_axis_rotation=_real(ell.major_rotation_deg),
         ),
         preferred_description="confidence ellipsoid",
         confidence_level=level,
     )
+    arrivals, quality = _arrivals_and_quality(result, observations, projection, lon, lat,
+                                              skipped, scope)
 
-    origin.arrivals, origin.quality = _arrivals_and_quality(result, observations, projection,
-                                                            lon, lat, skipped)
-    origin.comments.append(Comment(
-        text=(f"obspy_hyposvi {version}: all errors at {level:g} % confidence; "
-              f"{LATLON_DEGREES_TEXT}; depth below sea level; azimuths from geographic north"),
-        creation_info=CreationInfo(author=author, version=str(version)),
-    ))
-    origin.comments.append(Comment(
-        text=_method_text(result, projection, version),
-        creation_info=CreationInfo(author=author, version=str(version))))
-    origin.comments.append(Comment(
-        text=settings_text(result.extra, model_info, version, level),
-        creation_info=CreationInfo(author=author, version=str(version))))
+    def comment(text: str) -> Comment:
+        return make(Comment, scope=scope, text=text,
+                    creation_info=make(CreationInfo, author=author, version=str(version)))
+
+    comments = [
+        comment(f"obspy_hyposvi {version}: all errors at {level:g} % confidence; "
+                f"{LATLON_DEGREES_TEXT}; depth below sea level; azimuths from geographic north"),
+        comment(_method_text(result, projection, version)),
+        comment(settings_text(result.extra, model_info, version, level)),
+    ]
+    status = "preliminary"
     if not result.extra.get("converged", True):
         # STYLE.md: a run that fails its quality checks yields a rejected origin
-        origin.evaluation_status = "rejected"
-        origin.comments.append(Comment(
-            text=f"obspy_hyposvi {version}: rejected: {result.extra['quality_note']}",
-            creation_info=CreationInfo(author=author, version=str(version))))
+        status = "rejected"
+        comments.append(comment(f"obspy_hyposvi {version}: rejected: "
+                                f"{result.extra['quality_note']}"))
+    origin = make(
+        Origin,
+        scope=scope,
+        resource_id=ResourceIdentifier(prefix="smi:local/obspy_hyposvi/origin"),
+        time=reference + float(result.origin_time_s),  # s after the reference time
+        time_errors=QuantityError(uncertainty=_finite(k1 * result.origin_time_uncertainty_s),
+                                  confidence_level=level),
+        latitude=_real(lat),
+        longitude=_real(lon),
+        # 1D errors in degrees: of latitude (great circle) and of longitude (shrinks with
+        # cos(lat))
+        latitude_errors=QuantityError(uncertainty=kilometer2degrees(k1 * sigma_north_km),
+                                      confidence_level=level),
+        longitude_errors=QuantityError(
+            uncertainty=kilometer2degrees(k1 * sigma_east_km) / max(math.cos(math.radians(lat)),
+                                                                    1e-6),
+            confidence_level=level),
+        depth=_real(z_km * 1e3),  # QuakeML depth is in m, positive down from sea level
+        depth_errors=QuantityError(uncertainty=k1 * sigma_depth_km * 1e3,  # km -> m
+                                   confidence_level=level),
+        depth_type="from location",
+        origin_type="hypocenter",
+        method_id=ResourceIdentifier(method_id(likelihood_kind, version)),
+        earth_model_id=ResourceIdentifier(model_id) if model_id else None,
+        evaluation_mode="automatic",
+        evaluation_status=status,
+        creation_info=make(CreationInfo, agency_id=agency_id, author=author,
+                           version=str(version), creation_time=UTCDateTime()),
+        origin_uncertainty=uncertainty,
+        quality=quality,
+        arrivals=arrivals,
+        comments=comments,
+    )
     origin.extra = _extra(result, model_info, level, convergence_deg)
     origin.extra["method"] = {"value": method_name(likelihood_kind), "namespace": NAMESPACE}
     # each event is located in its own frame: say which (an EPSG code)
     origin.extra["projection"] = {"value": projection.crs, "namespace": NAMESPACE}
     return origin
+
+
+def _real(value: Any) -> float:
+    """A float attribute as ObsPy's setter leaves it: a ``float``, a non-finite one refused."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"value {value!r} is not a finite floating point value")
+    return value
 
 
 def _method_text(result: LocationResult, projection: Projection, version: str) -> str:
@@ -345,26 +389,37 @@ def _distance_azimuth_deg(lon: float, lat: float, station_lon: float,
     return kilometer2degrees(dist_m / 1e3), az_deg  # m -> km -> great-circle degrees
 
 
-def _skipped_arrival(record: Skipped, lon: float, lat: float) -> Arrival:
+def _skipped_arrival(record: Skipped, lon: float, lat: float,
+                     scope: Event | None = None) -> Arrival:
     """A weight-0 arrival for a pick left out of the location, the reason in a comment.
 
     Its distance and azimuth from the origin at ``lon``, ``lat`` (deg) are filled in when the
     record carries its station's coordinates.
     """
-    arrival = Arrival(pick_id=ResourceIdentifier(record.pick_id),
-                      # QuakeML requires a phase: "" for a pick that names none (None would be
-                      # written as the text "None")
-                      phase=record.phase_hint or "", time_weight=0.0)
+    distance = azimuth = None
     if record.longitude_deg is not None and record.latitude_deg is not None:
-        arrival.distance, arrival.azimuth = _distance_azimuth_deg(
-            lon, lat, record.longitude_deg, record.latitude_deg)
-    arrival.comments.append(Comment(text=f"not used by {_AGENCY}: {record.reason}"))
-    return arrival
+        distance, azimuth = _distance_azimuth_deg(lon, lat, record.longitude_deg,
+                                                  record.latitude_deg)
+        distance, azimuth = _real(distance), _real(azimuth)
+    return make(Arrival, scope=scope, pick_id=ResourceIdentifier(record.pick_id),
+                # QuakeML requires a phase: "" for a pick that names none (None would be
+                # written as the text "None")
+                phase=record.phase_hint or "", time_weight=0.0, distance=distance,
+                azimuth=azimuth,
+                comments=[make(Comment, scope=scope,
+                               text=f"not used by {_AGENCY}: {record.reason}")])
+
+
+def _finite_list(values: Any) -> list[float | None]:
+    """``_finite`` of each value of an array: Python floats, None where not finite."""
+    values = np.asarray(values, dtype=np.float64)
+    return [v if finite else None
+            for v, finite in zip(values.tolist(), np.isfinite(values).tolist())]
 
 
 def _arrivals_and_quality(result: LocationResult, observations: Observations,
                           projection: Projection, lon: float, lat: float,
-                          skipped: Sequence[Skipped] = (),
+                          skipped: Sequence[Skipped] = (), scope: Event | None = None,
                           ) -> tuple[list[Arrival], OriginQuality]:
     n = observations.n_picks
     for name in ("residual_s", "weight", "takeoff_deg"):
@@ -378,30 +433,30 @@ def _arrivals_and_quality(result: LocationResult, observations: Observations,
     station_ids = observations.station_ids or [f"{a:.4f},{b:.4f}" for a, b in
                                                zip(station_lon, station_lat)]
 
-    arrivals: list[Arrival] = []
-    distance_deg = np.empty(n)
-    azimuth_deg = np.empty(n)
-    for i in range(n):
-        # event -> station: great-circle degrees, azimuth clockwise from north
-        distance_deg[i], azimuth_deg[i] = _distance_azimuth_deg(lon, lat, station_lon[i],
-                                                                station_lat[i])
-        phase = (observations.phase_hints[i] if observations.phase_hints
-                 else phase_names[int(observations.phase_idx[i])])
-        arrival = Arrival(
-            phase=phase,
-            distance=float(distance_deg[i]),
-            azimuth=float(azimuth_deg[i]),
-            takeoff_angle=_finite(result.takeoff_deg[i]),
-            time_residual=_finite(result.residual_s[i]),
-            time_weight=_finite(weights[i]),
-        )
-        if observations.pick_ids:
-            arrival.pick_id = ResourceIdentifier(observations.pick_ids[i])
-        if i in result.pick_notes:  # an outlier: kept, with its residual, but weight 0
-            arrival.comments.append(Comment(text=f"not used by {_AGENCY}: "
-                                                 f"{result.pick_notes[i]}"))
-        arrivals.append(arrival)
-    arrivals += [_skipped_arrival(record, lon, lat) for record in skipped]
+    # event -> station: great-circle degrees, azimuth clockwise from north; once per station
+    # position (its P and S picks share it: the geodesic is the costly part)
+    positions = list(zip(np.asarray(station_lon, np.float64).reshape(-1).tolist(),
+                         np.asarray(station_lat, np.float64).reshape(-1).tolist()))
+    geodesics = {position: _distance_azimuth_deg(lon, lat, *position)
+                 for position in dict.fromkeys(positions)}
+    distance_deg = np.array([float(geodesics[position][0]) for position in positions])
+    azimuth_deg = np.array([float(geodesics[position][1]) for position in positions])
+    phases = (observations.phase_hints if observations.phase_hints
+              else [phase_names[int(k)] for k in observations.phase_idx])
+    pick_ids = observations.pick_ids or [None] * n
+    takeoff, residual, weight = (_finite_list(result.takeoff_deg),
+                                 _finite_list(result.residual_s), _finite_list(weights))
+    arrivals: list[Arrival] = [
+        make(Arrival, scope=scope,
+             pick_id=None if pick_ids[i] is None else ResourceIdentifier(pick_ids[i]),
+             phase=phases[i], distance=float(distance_deg[i]), azimuth=float(azimuth_deg[i]),
+             takeoff_angle=takeoff[i], time_residual=residual[i], time_weight=weight[i],
+             # an outlier: kept, with its residual, but weight 0
+             comments=([make(Comment, scope=scope,
+                             text=f"not used by {_AGENCY}: {result.pick_notes[i]}")]
+                       if i in result.pick_notes else []))
+        for i in range(n)]
+    arrivals += [_skipped_arrival(record, lon, lat, scope) for record in skipped]
 
     used = weights > 0
     used_stations = sorted({station_ids[i] for i in np.flatnonzero(used)})
@@ -411,20 +466,23 @@ def _arrivals_and_quality(result: LocationResult, observations: Observations,
     gap, secondary_gap = _azimuthal_gaps_deg(azimuth_deg[per_station])
     # a skipped pick's station (NET.STA of its SEED id) counts as associated if it names one
     skipped_stations = {".".join(r.station.split(".")[:2]) for r in skipped if r.station.strip(".")}
-    quality = OriginQuality(
+    distances = {}
+    if per_station.size:
+        distances = dict(minimum_distance=float(distance_deg[per_station].min()),
+                         maximum_distance=float(distance_deg[per_station].max()),
+                         median_distance=float(np.median(distance_deg[per_station])))
+    quality = make(
+        OriginQuality,
         associated_phase_count=n + len(skipped),
         used_phase_count=int(used.sum()),
         associated_station_count=len(set(station_ids) | skipped_stations),
         used_station_count=len(used_stations),
         depth_phase_count=0,
         standard_error=_finite(result.rms_s),
-        azimuthal_gap=gap,
-        secondary_azimuthal_gap=secondary_gap,
+        azimuthal_gap=_real(gap),
+        secondary_azimuthal_gap=_real(secondary_gap),
+        **distances,
     )
-    if per_station.size:
-        quality.minimum_distance = float(distance_deg[per_station].min())
-        quality.maximum_distance = float(distance_deg[per_station].max())
-        quality.median_distance = float(np.median(distance_deg[per_station]))
     return arrivals, quality
 
 
@@ -465,6 +523,9 @@ def add_origin(event: Event, origin: Origin) -> Event:
     Returns
     -------
     obspy.core.event.Event
+        Every resource id bound to the objects of the copy (``Event.scope_resource_ids``):
+        ``preferred_origin()`` and ``arrival.pick_id.get_referred_object()`` find them
+        without ObsPy's identity warnings.
 
     Examples
     --------
@@ -474,14 +535,8 @@ def add_origin(event: Event, origin: Origin) -> Event:
     >>> len(event.origins), len(located.origins), located.preferred_origin().latitude
     (1, 2, 1.0)
     """
-    located = copy.deepcopy(event)
-    new_origin = copy.deepcopy(origin)
-    located.origins.append(new_origin)
-    located.preferred_origin_id = new_origin.resource_id
-    # bind every resource id to the objects of the copy, so that preferred_origin() and
-    # arrival.pick_id.get_referred_object() find them without ObsPy's identity warnings
-    located.scope_resource_ids()
-    return located
+    # copy.deepcopy of both, append and scope_resource_ids, in one faster walk
+    return event_with_origin(event, origin)
 
 
 def _obspy_writes(format: str) -> bool:

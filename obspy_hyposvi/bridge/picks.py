@@ -17,6 +17,7 @@ after a per-event reference time.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import statistics
@@ -39,6 +40,7 @@ from .phase_formats import phase_file_reader, station_file_reader
 __all__ = [
     "PickConfig",
     "Skipped",
+    "StationLookup",
     "TooFewUsablePicksError",
     "event_projections",
     "observations_from_event",
@@ -398,6 +400,83 @@ def station_coordinates(
     return None
 
 
+class StationLookup:
+    """:func:`station_coordinates` of one inventory, remembered for the picks of a catalogue.
+
+    A catalogue asks for the same few hundred sensors at thousands of pick times; ObsPy's
+    look-up walks the inventory each time (~20 us). The answer depends on the time only through
+    which start and end dates of the ``NET.STA``'s networks, stations and channels it falls
+    between, so it is kept per SEED id and such interval: the answers are those of
+    :func:`station_coordinates` itself. Make one per run: the inventory must not change while
+    it is in use.
+
+    Examples
+    --------
+    >>> from obspy import read_inventory
+    >>> stations = StationLookup(read_inventory())
+    >>> coords, source = stations.coordinates("GR.FUR..XYZ")
+    >>> source, coords["latitude"]
+    ('location', 48.162899)
+    """
+
+    def __init__(self, inventory: Inventory):
+        self.inventory = inventory
+        self._dates: dict[str, tuple[int, list[int]] | None] = {}
+        self._found: dict[tuple, tuple[dict[str, float], str] | None] = {}
+
+    def coordinates(self, seed_id: str, time: UTCDateTime | None = None
+                    ) -> tuple[dict[str, float], str] | None:
+        """``station_coordinates(inventory, seed_id, time)``."""
+        key = self._key(seed_id, time)
+        if key is None:
+            return station_coordinates(self.inventory, seed_id, time)
+        if key not in self._found:
+            self._found[key] = station_coordinates(self.inventory, seed_id, time)
+        found = self._found[key]
+        return None if found is None else (dict(found[0]), found[1])
+
+    def _key(self, seed_id: str, time: UTCDateTime | None) -> tuple | None:
+        """``(seed_id, interval)``: the same for all times that compare alike with every start
+        and end date of the station's epochs; None when that cannot be told (no cache)."""
+        if time is None:
+            return seed_id, None
+        parts = seed_id.split(".")
+        if len(parts) != 4:
+            return None
+        station = f"{parts[0]}.{parts[1]}"
+        if station not in self._dates:
+            self._dates[station] = self._epoch_dates(parts[0], parts[1])
+        dates = self._dates[station]
+        if dates is None or time.precision != dates[0]:
+            return None
+        # UTCDateTime compares nanoseconds rounded to its precision: so do we
+        stamp = round(time.ns, dates[0] - 9)
+        index = bisect.bisect_left(dates[1], stamp)
+        return seed_id, index, index < len(dates[1]) and dates[1][index] == stamp
+
+    def _epoch_dates(self, net: str, sta: str) -> tuple[int, list[int]] | None:
+        """``(precision, sorted rounded nanoseconds)`` of every start and end date of the
+        networks, stations and channels a look-up of ``net.sta`` compares a time with; None
+        when their precisions differ (UTCDateTime then warns and compares otherwise)."""
+        dates = []
+        for network in self.inventory:
+            if network.code != net:
+                continue
+            dates += [network.start_date, network.end_date]
+            for station in network:
+                if station.code != sta:
+                    continue
+                dates += [station.start_date, station.end_date]
+                for channel in station:
+                    dates += [channel.start_date, channel.end_date]
+        dates = [d for d in dates if d is not None]
+        precisions = {d.precision for d in dates} or {UTCDateTime.DEFAULT_PRECISION}
+        if len(precisions) != 1:
+            return None
+        precision = precisions.pop()
+        return precision, sorted({round(d.ns, precision - 9) for d in dates})
+
+
 def station_positions(inventory: Inventory) -> tuple[list[str], np.ndarray, np.ndarray,
                                                      np.ndarray]:
     """Every station entry of an inventory: ``NET.STA`` and its station-level position.
@@ -483,7 +562,7 @@ class _Candidate:
     phase: str
     time: UTCDateTime
     sigma_s: float | None
-    xyz_km: tuple[float, float, float]
+    coords: dict[str, float]  # of its sensor (station_coordinates)
     lonlat_deg: tuple[float, float]
 
 
@@ -494,6 +573,7 @@ def observations_from_event(
     config: PickConfig | None = None,
     *,
     warned_stations: set[str] | None = None,
+    stations: StationLookup | None = None,
 ) -> tuple[Observations, list[Skipped]]:
     """Usable picks of one event as observations in the local frame.
 
@@ -510,6 +590,9 @@ def observations_from_event(
     warned_stations
         ``NET.STA`` codes already warned about (channel fallback); updated in place. Pass one
         set for a whole catalogue to warn once per station per run rather than per event.
+    stations
+        Station look-ups of ``inventory`` to share between the events of a catalogue (each
+        sensor is looked up once); None: the event's own.
 
     Returns
     -------
@@ -553,6 +636,7 @@ def observations_from_event(
     (4, [0.0, 0.8, 1.0, 2.5], ["phase hint 'PKP' is not a P or S phase"])
     """
     config = PickConfig() if config is None else config
+    stations = StationLookup(inventory) if stations is None else stations
     event_id = str(event.resource_id)
     skipped: list[Skipped] = []
     arrival_phases = _arrival_phases(event)
@@ -565,7 +649,7 @@ def observations_from_event(
              lonlat_deg: tuple[float, float] | None = None, look_up: bool = True) -> None:
         if lonlat_deg is None and look_up and seed_id.strip("."):
             # a pick left out still gets a distance and azimuth when its station is known
-            lonlat_deg = _sensor_lonlat(inventory, seed_id, (_finite_time(pick), median_time))
+            lonlat_deg = _sensor_lonlat(stations, seed_id, (_finite_time(pick), median_time))
         lon, lat = lonlat_deg if lonlat_deg is not None else (None, None)
         skipped.append(Skipped(str(pick.resource_id), seed_id, reason, hint_of(pick),
                                event_id, lon, lat))
@@ -607,7 +691,7 @@ def observations_from_event(
         if not seed_id.strip("."):
             skip(pick, seed_id, "pick names no station (waveform_id missing)")
             continue
-        found = station_coordinates(inventory, seed_id, time)
+        found = stations.coordinates(seed_id, time)
         if found is None:
             skip(pick, seed_id, _station_problem(inventory, seed_id, time)[1], look_up=False)
             continue
@@ -621,13 +705,8 @@ def observations_from_event(
                 f"coordinates of {station} for its picks",
                 HypoSVIWarning, stacklevel=2,
             )
-        x_km, y_km, z_km = projection.to_xyz_km(
-            coords["longitude"], coords["latitude"],
-            elevation_m=coords["elevation"], local_depth_m=coords["local_depth"],
-        )
         candidates.append(_Candidate(index, pick, seed_id, phase, time, _pick_sigma_s(pick),
-                                     (float(x_km), float(y_km), float(z_km)),
-                                     (coords["longitude"], coords["latitude"])))
+                                     coords, (coords["longitude"], coords["latitude"])))
 
     kept = _drop_duplicates(candidates, skip)
 
@@ -647,12 +726,17 @@ def observations_from_event(
             HypoSVIWarning, stacklevel=2,
         )
 
+    # the sensors into the event's frame in one call (pyproj: ~10 us a call, any length)
+    x_km, y_km, z_km = projection.to_xyz_km(
+        [c.coords["longitude"] for c in kept], [c.coords["latitude"] for c in kept],
+        elevation_m=[c.coords["elevation"] for c in kept],
+        local_depth_m=[c.coords["local_depth"] for c in kept])
     reference = min(c.time for c in kept)
     sigma_s = [max(config.default_sigma_s if c.sigma_s is None else c.sigma_s,
                    config.min_sigma_s) for c in kept]
     observations = Observations(
         event_id=event_id,
-        station_xyz_km=np.array([c.xyz_km for c in kept], dtype=np.float64),
+        station_xyz_km=np.stack([x_km, y_km, z_km], axis=1).astype(np.float64),
         phase_idx=np.array([PHASE_INDEX[c.phase] for c in kept], dtype=np.int64),
         # UTCDateTime difference is exact (integer ns) and comes back as a float64
         arrival_s=np.array([c.time - reference for c in kept], dtype=np.float64),
@@ -748,14 +832,14 @@ def _drop_duplicates(candidates: list[_Candidate], skip) -> list[_Candidate]:
     return [c for c in candidates if id(c) in kept_ids]
 
 
-def _sensor_lonlat(inventory: Inventory, seed_id: str,
+def _sensor_lonlat(stations: StationLookup, seed_id: str,
                    times: Iterable[UTCDateTime | None]) -> tuple[float, float] | None:
     """``(longitude, latitude)`` (deg) of a pick's sensor at the first of ``times`` the
     inventory covers (None entries are passed over), or None when it covers none."""
     for time in times:
         if time is None:
             continue
-        found = station_coordinates(inventory, seed_id, time)
+        found = stations.coordinates(seed_id, time)
         if found is not None:
             return found[0]["longitude"], found[0]["latitude"]
     return None
@@ -798,7 +882,7 @@ def projection_for(catalog: Catalog | Event | Iterable[Event],
     'EPSG:32632'
     """
     events = [catalog] if isinstance(catalog, Event) else list(catalog)
-    crs = _utm_crs_of_stations(events, inventory)
+    crs = _utm_crs_of_stations(events, StationLookup(inventory))
     if crs is None:
         raise InputError(f"cannot choose a projection: none of the stations picked in "
                          f"{len(events)} events can be placed: "
@@ -806,8 +890,8 @@ def projection_for(catalog: Catalog | Event | Iterable[Event],
     return Projection(crs)
 
 
-def event_projections(catalog: Catalog | Iterable[Event],
-                      inventory: Inventory) -> list[Projection | None]:
+def event_projections(catalog: Catalog | Iterable[Event], inventory: Inventory, *,
+                      stations: StationLookup | None = None) -> list[Projection | None]:
     """Per event, the UTM projection of its own picked stations (see :func:`projection_for`).
 
     Each event gets its own frame, so adding a far event to a catalogue never moves another
@@ -819,6 +903,8 @@ def event_projections(catalog: Catalog | Iterable[Event],
         Events whose picks name the stations.
     inventory
         Station metadata.
+    stations
+        Station look-ups of ``inventory`` to share with other steps of a run (None: its own).
 
     Returns
     -------
@@ -840,14 +926,15 @@ def event_projections(catalog: Catalog | Iterable[Event],
     ['EPSG:32632']
     """
     events = list(catalog)
-    codes = [_utm_crs_of_stations([event], inventory) for event in events]
+    stations = StationLookup(inventory) if stations is None else stations
+    codes = [_utm_crs_of_stations([event], stations) for event in events]
     if all(code is None for code in codes):
         projection_for(events, inventory)  # raises, with the catalogue-wide reasons
     frames = {code: Projection(code) for code in set(codes) if code is not None}  # one each
     return [None if code is None else frames[code] for code in codes]
 
 
-def _utm_crs_of_stations(events: list[Event], inventory: Inventory) -> str | None:
+def _utm_crs_of_stations(events: list[Event], stations: StationLookup) -> str | None:
     """EPSG code of the UTM zone at the median lon/lat of the stations picked in ``events``
     (each station once, at its first pick's time), or None when none can be placed."""
     positions: dict[str, tuple[float, float]] = {}
@@ -857,7 +944,7 @@ def _utm_crs_of_stations(events: list[Event], inventory: Inventory) -> str | Non
             station = _station_id(seed_id)
             if not seed_id.strip(".") or station in positions:
                 continue
-            found = station_coordinates(inventory, seed_id, _finite_time(pick))
+            found = stations.coordinates(seed_id, _finite_time(pick))
             if found is not None:
                 positions[station] = (found[0]["longitude"], found[0]["latitude"])
     if not positions:
