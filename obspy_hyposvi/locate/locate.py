@@ -665,7 +665,8 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
     # the target changes until the annealing ends: no early stop before
     particles, info = run_svgd(log_prob, x0, svgd, lower=lower, upper=upper,
                                progress_aware=search.anneal_factor > 1,
-                               earliest_stop=search.anneal_fraction)
+                               earliest_stop=search.anneal_fraction,
+                               subset=lambda idx: targets(_slice_picks(picks, idx))[0])
     particles, rescued = _rescue_stranded_depths(
         log_prob, lambda idx: targets(_slice_picks(picks, idx))[0], particles, lower, upper,
         svgd, [obs.event_id for obs in batch])
