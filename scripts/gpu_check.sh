@@ -75,6 +75,9 @@ if ! python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-co
     [ -e obspy_hyposvi/data ] || ln -s ../data obspy_hyposvi/data
     export PYTHONPATH=$PWD:$SITE
 fi
+# PYTHONSAFEPATH: the installed package, not the source tree of the working directory (which
+# lacks obspy_hyposvi/data: the data live in the top-level data/ and are installed there)
+export PYTHONSAFEPATH=1
 GPU_CHECK_DRY=${GPU_CHECK_DRY:-0} python3 - <<'EOF' 2>&1 | tee -a "$LOG"
 import os
 import numpy, obspy, pyproj, torch
