@@ -428,14 +428,17 @@ def _device_name(device: torch.device) -> str:
 
 
 def _git_commit() -> str | None:
-    """HEAD of the checkout, else ``$GIT_COMMIT`` (the device machine gets no ``.git``)."""
+    """``$GIT_COMMIT`` when set (the device machine may run a copy of a commit inside another
+    checkout), else HEAD of the checkout."""
+    if os.environ.get("GIT_COMMIT"):
+        return os.environ["GIT_COMMIT"]
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=False,
                              capture_output=True, text=True, timeout=10)
         commit = out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return commit or os.environ.get("GIT_COMMIT") or None
+    return commit or None
 
 
 def _default_output(device: torch.device) -> Path:
