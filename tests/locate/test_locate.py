@@ -123,9 +123,10 @@ def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
     """Converged means most particles sit within 10.6 of the best log-posterior (_summarise):
     a wide posterior is summarised by all its particles, while particles stranded far below
     the peak are flagged."""
-    from obspy_hyposvi.locate.locate import _summarise
     from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
-    from obspy_hyposvi.locate.summary import SummaryConfig
+    from obspy_hyposvi.locate.locate import _pad_by_phase, _summarise, _times_and_takeoff
+    from obspy_hyposvi.locate.posterior import summarise_posterior
+    from obspy_hyposvi.locate.summary import SummaryConfig, kde_map
 
     rng = np.random.default_rng(0)
     obs = EVENTS[0]
@@ -136,9 +137,14 @@ def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
 
     def summarise(particles, log_prob):
         n = len(particles)
-        return _summarise(obs, particles, log_prob, np.zeros(n), np.full(n, 1e-4), MODELS,
-                          models, LikelihoodConfig(), SummaryConfig(), info, box, "cpu",
-                          torch.float64)
+        post = summarise_posterior(particles, log_prob)
+        picks = _pad_by_phase([obs], models, torch.float64, torch.device("cpu"))
+        tt, takeoff = _times_and_takeoff(MODELS, post.hypocentre_km[None], picks, "cpu",
+                                         torch.float64)
+        slot = picks.pick_slot[0]
+        return _summarise(obs, particles, log_prob, np.zeros(n), np.full(n, 1e-4), post,
+                          kde_map(particles[post.mode_mask]), tt[0, slot], takeoff[0, slot],
+                          models, LikelihoodConfig(), SummaryConfig(), info, box)
 
     # wide posterior: 150 particles spread ~10 km, all within 3 of the peak
     wide = np.array([2.0, -3.0, 8.0]) + rng.normal(0.0, 10.0, (150, 3))
