@@ -649,8 +649,8 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
                 sig = sig * search.error_inflation(fraction_done)
             return sig
 
-        def log_prob(x, fraction_done: float = 1.0):
-            t = _travel_times(models, x, p)
+        def log_prob(x, fraction_done: float = 1.0, times=None):
+            t = _travel_times(models, x, p) if times is None else times
             sig = sigma_of(t, fraction_done)
             if likelihood.kind == "edt":
                 return edt_log_likelihood(arrival, t, sig, mask, likelihood.power,
@@ -678,10 +678,11 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
         log_prob, lambda idx: targets(_slice_picks(picks, idx))[0], particles, lower, upper,
         svgd, [obs.event_id for obs in batch])
     with torch.no_grad():  # the prior is uniform in the box: the likelihood ranks the modes
-        final_log_prob = log_prob(particles).double().cpu().numpy()
+        # the final particles' travel times, once: for their log-posteriors and origin times
+        t = _travel_times(models, particles, picks)
+        final_log_prob = log_prob(particles, times=t).double().cpu().numpy()
         # each particle's best origin time (weighted mean of its residuals) and that
         # estimate's variance given the particle's position
-        t = _travel_times(models, particles, picks)
         weight = mask_b / sigma_of(t).square()
         total = weight.sum(-1).clamp_min(1e-30)
         t0 = ((arrival_b - t) * weight).sum(-1) / total
@@ -707,6 +708,7 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
                          (chunk[b].lower_km, chunk[b].upper_km), chunk[b].excluded,
                          (ellipsoids[b], horizontals[b]))
         res.extra["depth_rescue"] = bool(rescued[b])
+        res.extra["n_epochs"] = int(info["epochs"][b])  # its own: events stop one by one
         out.append(res)
     return out
 
@@ -730,7 +732,8 @@ def _slice_picks(picks: _PaddedPicks, idx: torch.Tensor) -> _PaddedPicks:
         picks, receivers_xyz_km=tuple(None if r is None else r[idx]
                                       for r in picks.receivers_xyz_km),
         arrival_s=picks.arrival_s[idx], pick_sigma_s=picks.pick_sigma_s[idx],
-        mask=picks.mask[idx])
+        mask=picks.mask[idx],
+        pick_slot=tuple(picks.pick_slot[i] for i in idx.tolist()))
 
 
 def _rescue_stranded_depths(log_prob, log_prob_of, particles: torch.Tensor,
