@@ -136,6 +136,8 @@ class LocateReport:
             lines.append(f"  outlier picks left out: {sum(n for _, n in outliers)} in "
                          f"{len(outliers)} events (weight-0 arrivals, residual in the comment)")
             lines += [f"    {eid}: {n}" for eid, n in outliers]
+        lines += [f"  posterior cut by the search box: {r.event_id}: {w}" for r in located
+                  if r.extra.get("converged", True) for w in r.extra.get("warnings", ())]
         multimodal = [r for r in located if r.extra.get("mode_share", 1.0) < 0.5]
         lines += [f"  several modes: {r.event_id}: the main one holds "
                   f"{r.extra['mode_share']:.0%} of the particles; the uncertainty covers all"

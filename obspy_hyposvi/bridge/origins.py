@@ -379,6 +379,8 @@ def _method_text(result: LocationResult, projection: Projection, version: str) -
         text += f"; {extra['n_outliers']} outlier picks left out (weight 0)"
     if extra.get("n_station_terms"):
         text += f"; station terms applied to {extra['n_station_terms']} picks"
+    for warning in extra.get("warnings", ()):
+        text += f"; warning: {warning}"
     return text
 
 

@@ -610,10 +610,14 @@ def locate_events(observations: Sequence[Observations], models: Sequence, *,
 
 
 def log_quality(results: Sequence) -> None:
-    """One warning per location that failed its checks (callers log final passes only)."""
+    """One warning per location that failed its checks, and one per search-box limit that cuts
+    a located event's posterior (callers log final passes only)."""
     for res in results:
         if isinstance(res, LocationResult) and res.extra.get("quality_note"):
             logger.warning("event %s: %s", res.event_id, res.extra["quality_note"])
+        elif isinstance(res, LocationResult):
+            for warning in res.extra.get("warnings", ()):
+                logger.warning("event %s: %s", res.event_id, warning)
 
 
 def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likelihood, summary,
@@ -826,6 +830,7 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, post, kde, tt, ta
     if not np.all(np.isfinite(cov)):
         raise AssertionError("the summarised particles always number more than 3")
     notes += _checks(hypo, post, box, normalised_rms, obs, summary)
+    warnings = _pressing(particles[post.placed_mask], box)
     kde_mode, bandwidth = kde
     ellipsoid, horizontal = regions or (confidence_ellipsoid(cov, level),
                                         horizontal_ellipse(cov, level))
@@ -849,6 +854,7 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, post, kde, tt, ta
                "cluster_eps_km": post.eps_km,
                "placed_fraction": post.placed_fraction,
                "converged": not quality, "quality_note": quality,
+               "warnings": warnings,
                "normalised_rms": normalised_rms, "n_used_picks": n_used,
                "hypocentre_estimator": "posterior mean of the dominant mode",
                "kde_bandwidth_km": bandwidth, "likelihood": likelihood.kind,
@@ -862,6 +868,33 @@ def total_sigma(tt: np.ndarray, obs: Observations,
     # np.clip's values, without its overhead (a third of this function's time)
     model = np.minimum(np.maximum(terms[:, 0] * tt, terms[:, 1]), terms[:, 2])
     return np.sqrt(obs.sigma_s**2 + model**2)
+
+
+#: Share of a posterior's sampled particles within :data:`_WALL_BAND` of a search-box limit
+#: above which the limit is said to cut the posterior.
+_PRESS_SHARE = 0.1
+#: Band along each limit of the search box, as a share of the box's span on that axis.
+_WALL_BAND = 0.02
+
+
+def _pressing(placed_km: np.ndarray, box: tuple[np.ndarray, np.ndarray]) -> list[str]:
+    """Warnings for limits of the search box that cut the sampled posterior (the location
+    stands; its uncertainty on that side is truncated by the limit, e.g. the travel-time
+    models' depth range)."""
+    if len(placed_km) == 0:
+        return []
+    lower, upper = (np.asarray(v, dtype=float) for v in box)
+    band = _WALL_BAND * (upper - lower)
+    out = []
+    names = ("west", "south", "top (shallowest depth)", "east", "north", "bottom (deepest depth)")
+    shares = np.concatenate([np.mean(placed_km - lower < band, axis=0),
+                             np.mean(upper - placed_km < band, axis=0)])
+    for name, share, limit in zip(names, shares, np.concatenate([lower, upper])):
+        if share >= _PRESS_SHARE:
+            out.append(f"{share:.0%} of the sampled particles press against the search box's "
+                       f"{name} limit ({limit:.1f} km): the posterior is cut there; widen the "
+                       "box (--margin-km, --depth-km) or use models that reach further")
+    return out
 
 
 def _checks(hypo: np.ndarray, post, box: tuple[np.ndarray, np.ndarray], normalised_rms: float,
