@@ -232,7 +232,7 @@ class Locator:
         self.estimation = estimation
         self.station_terms = dict(station_terms or {})
         self.estimate_station_terms = estimate_station_terms
-        self.picks = picks if picks is not None else PickConfig(min_picks=search.min_picks)
+        self.picks = picks if picks is not None else PickConfig()
         #: travel-time tables of the 1D models, built by the first run that needs them and
         #: reused by its later passes and later runs (``search.travel_times="table"``)
         self.tables = TableCache(search.table_spacing_km)
@@ -332,6 +332,7 @@ class Locator:
             try:
                 obs, skipped = observations_from_event(event, inventory,
                                                        projections[i] or stand_in, self.picks,
+                                                       min_picks=self.search.min_picks,
                                                        warned_stations=warned, stations=stations)
             except HypoSVIError as exc:
                 logger.warning("event %s not located: %s", event_id, exc)

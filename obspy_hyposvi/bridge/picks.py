@@ -34,7 +34,8 @@ from obspy.core.event import Event, Pick
 
 from ..errors import HypoSVIWarning, InputError, InsufficientPicksError
 from ..geo import Projection, utm_crs_for
-from ..locate.observations import PHASE_INDEX, Observations
+from ..locate.observations import DEFAULT_MIN_PICKS, PHASE_INDEX, Observations
+from ..settings import InstanceOf, Interval, Relation, Settings, TupleOf
 from .phase_formats import phase_file_reader, station_file_reader
 
 __all__ = [
@@ -58,7 +59,7 @@ _ONE_SIGMA_PERCENT = 68.27
 
 
 @dataclass(frozen=True, kw_only=True)
-class PickConfig:
+class PickConfig(Settings):
     """How picks are turned into observations.
 
     Parameters
@@ -69,8 +70,6 @@ class PickConfig:
     min_sigma_s
         Floor on pick uncertainties, s: a stated 0 s (or a few ms) would let one pick dominate
         the likelihood; the travel-time model is not that accurate anyway.
-    min_picks
-        Fewest usable picks to locate an event: 4 unknowns (x, y, z, origin time).
     max_time_from_median_s
         Picks further than this from the median pick time of their event, s, are taken as
         corrupt (wrong day, wrong event) and left out.
@@ -84,39 +83,35 @@ class PickConfig:
     --------
     >>> import dataclasses
     >>> cfg = PickConfig(default_sigma_s=0.2)
-    >>> dataclasses.replace(cfg, min_picks=6).min_picks
-    6
+    >>> dataclasses.replace(cfg, min_sigma_s=0.05).min_sigma_s
+    0.05
+
+    The fewest usable picks of an event is ``SearchConfig.min_picks``, the locator's one
+    setting of it (:func:`observations_from_event` takes it as ``min_picks``).
     """
 
     default_sigma_s: float = 0.1
     min_sigma_s: float = 0.01
-    min_picks: int = 4
     max_time_from_median_s: float = 3600.0
     p_phases: tuple[str, ...] = ("P", "Pg", "Pn", "Pb", "p")
     s_phases: tuple[str, ...] = ("S", "Sg", "Sn", "Sb", "s")
     skip_rejected: bool = True
 
-    def __post_init__(self) -> None:
-        for name in ("default_sigma_s", "min_sigma_s", "max_time_from_median_s"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"PickConfig.{name}={value!r}: must be a finite number > 0")
-        if self.default_sigma_s < self.min_sigma_s:
-            raise ValueError(
-                f"PickConfig.default_sigma_s={self.default_sigma_s!r} is below "
-                f"min_sigma_s={self.min_sigma_s!r}: raise it or lower min_sigma_s"
-            )
-        if not isinstance(self.min_picks, int) or self.min_picks < 1:
-            raise ValueError(f"PickConfig.min_picks={self.min_picks!r}: must be an integer >= 1")
+    _constraints = {
+        "default_sigma_s": Interval(float, 0, math.inf, closed="neither"),
+        "min_sigma_s": Interval(float, 0, math.inf, closed="neither"),
+        "max_time_from_median_s": Interval(float, 0, math.inf, closed="neither"),
         # tuples keep the config hashable and immutable; a bare string would be iterated by char
-        for name in ("p_phases", "s_phases"):
-            value = getattr(self, name)
-            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-                raise ValueError(f"PickConfig.{name}={value!r}: must be a tuple of phase names")
-            object.__setattr__(self, name, tuple(value))
-        both = set(self.p_phases) & set(self.s_phases)
-        if both:
-            raise ValueError(f"phase names {sorted(both)} are in both p_phases and s_phases")
+        "p_phases": TupleOf(InstanceOf(str)),
+        "s_phases": TupleOf(InstanceOf(str)),
+        "skip_rejected": InstanceOf(bool),
+    }
+    _relations = (
+        Relation("default_sigma_s", ">= min_sigma_s", lambda s: s.default_sigma_s >= s.min_sigma_s,
+                 ("min_sigma_s",)),
+        Relation("s_phases", "disjoint from p_phases",
+                 lambda s: not set(s.p_phases) & set(s.s_phases), ("p_phases",)),
+    )
 
     def phase_model(self, phase_hint: str | None) -> str | None:
         """Return ``"P"``, ``"S"`` or None (not locatable) for a pick's phase hint."""
@@ -572,6 +567,7 @@ def observations_from_event(
     projection: Projection,
     config: PickConfig | None = None,
     *,
+    min_picks: int = DEFAULT_MIN_PICKS,
     warned_stations: set[str] | None = None,
     stations: StationLookup | None = None,
 ) -> tuple[Observations, list[Skipped]]:
@@ -587,6 +583,9 @@ def observations_from_event(
         Local frame (km, x east, y north, z down).
     config
         Pick handling; None uses :class:`PickConfig` defaults.
+    min_picks
+        Fewest usable picks (at least 1); :class:`~obspy_hyposvi.Locator` passes its
+        ``SearchConfig.min_picks``, whose default this is.
     warned_stations
         ``NET.STA`` codes already warned about (channel fallback); updated in place. Pass one
         set for a whole catalogue to warn once per station per run rather than per event.
@@ -608,7 +607,7 @@ def observations_from_event(
     Raises
     ------
     TooFewUsablePicksError
-        Fewer than ``config.min_picks`` usable picks remain (an
+        Fewer than ``min_picks`` usable picks remain (an
         :class:`~obspy_hyposvi.errors.InsufficientPicksError`); its ``skipped`` attribute holds
         the records of the picks left out.
 
@@ -636,6 +635,8 @@ def observations_from_event(
     (4, [0.0, 0.8, 1.0, 2.5], ["phase hint 'PKP' is not a P or S phase"])
     """
     config = PickConfig() if config is None else config
+    if isinstance(min_picks, bool) or not isinstance(min_picks, int) or min_picks < 1:
+        raise ValueError(f"min_picks must be an int in [1, inf), got {min_picks!r}")
     stations = StationLookup(inventory) if stations is None else stations
     event_id = str(event.resource_id)
     skipped: list[Skipped] = []
@@ -710,10 +711,10 @@ def observations_from_event(
 
     kept = _drop_duplicates(candidates, skip)
 
-    if len(kept) < config.min_picks:
+    if len(kept) < min_picks:
         raise TooFewUsablePicksError(
             f"event {event_id}: {len(kept)} usable picks of {len(event.picks)} "
-            f"({len(skipped)} left out), at least {config.min_picks} needed"
+            f"({len(skipped)} left out), at least {min_picks} needed"
             + (f"; first reason: {skipped[0].reason}" if skipped else ""),
             skipped,
         )

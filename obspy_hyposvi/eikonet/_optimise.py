@@ -8,25 +8,27 @@ from typing import Callable
 import torch
 
 from ..errors import TrainingDivergedError
+from ..settings import InstanceOf, Interval, Options
 
-__all__ = ["run_adam", "shared_checks"]
+__all__ = ["run_adam", "SHARED_CONSTRAINTS"]
 
 
-def shared_checks(config) -> dict[str, bool]:
-    """Range checks of the settings the 1D and 3D training configurations share
-    (for :func:`~obspy_hyposvi._settings.check_ranges`)."""
-    return {
-        "station_band_km": config.station_band_km > 0,
-        "width": config.width >= 4,
-        "n_layers": config.n_layers >= 1,
-        # the one-cycle schedule needs a few steps per phase
-        "n_steps": config.n_steps >= 40,
-        "batch_size": config.batch_size >= 16,
-        "learning_rate": config.learning_rate > 0,
-        "n_validation": config.n_validation >= 100,
-        "dtype": config.dtype in ("float32", "float64"),
-        "outflow_weight": config.outflow_weight >= 0,
-    }
+#: Allowed values of the settings the 1D and 3D training configurations share (part of their
+#: ``_constraints``, see :mod:`obspy_hyposvi.settings`).
+SHARED_CONSTRAINTS = {
+    "station_band_km": Interval(float, 0, None, closed="neither"),
+    "width": Interval(int, 4, None),
+    "n_layers": Interval(int, 1, None),
+    "activation": InstanceOf(str),
+    # the one-cycle schedule needs a few steps per phase
+    "n_steps": Interval(int, 40, None),
+    "batch_size": Interval(int, 16, None),
+    "learning_rate": Interval(float, 0, None, closed="neither"),
+    "n_validation": Interval(int, 100, None),
+    "outflow_weight": Interval(float, 0, None),
+    "seed": Interval(int, None, None),
+    "dtype": Options({"float32", "float64"}),
+}
 
 
 def run_adam(net: torch.nn.Module, batch_loss: Callable[[], torch.Tensor], *, n_steps: int,

@@ -28,10 +28,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .._settings import check_ranges, reject_unknown_keys
 from ..reference.layered_exact import layered_travel_time
+from ..settings import InstanceOf, Interval, Relation, Settings
 from ..velocity import Layered1D, Nodes1D, VelocityModel1D
-from ._optimise import run_adam, shared_checks
+from ._optimise import SHARED_CONSTRAINTS, run_adam
 from .network import EikoNet1D
 from .physics import eikonal_residual_1d, outflow_violation_1d
 
@@ -39,7 +39,7 @@ __all__ = ["TrainConfig", "TrainingReport", "train_eikonet_1d", "validate_1d", "
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainConfig:
+class TrainConfig(Settings):
     """Settings of a training run.
 
     Parameters
@@ -91,24 +91,17 @@ class TrainConfig:
     seed: int = 0
     dtype: str = "float32"
 
-    def __post_init__(self) -> None:
-        check_ranges(self, {
-            "max_offset_km": self.max_offset_km > 0,
-            "depth_max_km": self.depth_max_km > self.depth_min_km,
-            "n_branches": self.n_branches >= 1,
-            "offset_gain": self.offset_gain > 0,
-            **shared_checks(self),
-        })
-
-    def to_dict(self) -> dict:
-        """Plain dict of the settings."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        """Build from a dict, rejecting unknown keys."""
-        reject_unknown_keys(cls, data)
-        return cls(**data)
+    _constraints = {
+        **SHARED_CONSTRAINTS,
+        "max_offset_km": Interval(float, 0, None, closed="neither"),
+        "depth_min_km": Interval(float, None, None),
+        "depth_max_km": Interval(float, None, None),
+        "n_branches": Interval(int, 1, None),
+        "interface_features": InstanceOf(bool),
+        "offset_gain": Interval(float, 0, None, closed="neither"),
+    }
+    _relations = (Relation("depth_max_km", "> depth_min_km",
+                           lambda s: s.depth_max_km > s.depth_min_km, ("depth_min_km",)),)
 
 
 @dataclass

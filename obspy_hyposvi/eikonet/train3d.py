@@ -19,14 +19,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .._settings import check_ranges, reject_unknown_keys
+from ..settings import Interval, Relation, Settings, TupleOf
 from ..velocity import Grid3D
-from ._optimise import run_adam, shared_checks
+from ._optimise import SHARED_CONSTRAINTS, run_adam
 from .network import EikoNet3D
 from .physics import eikonal_residual_3d, outflow_violation_3d
 from .train import TrainingReport
@@ -35,7 +35,7 @@ __all__ = ["Train3DConfig", "checkpoint_metadata_3d", "model_args_3d", "train_ei
 
 
 @dataclass(frozen=True, kw_only=True)
-class Train3DConfig:
+class Train3DConfig(Settings):
     """Settings of a 3D training run.
 
     Parameters
@@ -77,26 +77,17 @@ class Train3DConfig:
     seed: int = 0
     dtype: str = "float32"
 
-    def __post_init__(self) -> None:
-        box_ok = True
-        if self.box_min_km is not None or self.box_max_km is not None:
-            lo = np.asarray(self.box_min_km if self.box_min_km is not None else [np.nan] * 3)
-            hi = np.asarray(self.box_max_km if self.box_max_km is not None else [np.nan] * 3)
-            box_ok = lo.shape == hi.shape == (3,) and bool(np.all(hi > lo))
-        check_ranges(self, {"box_max_km": box_ok, "input_gain": self.input_gain > 0,
-                            **shared_checks(self)})
-
-    def to_dict(self) -> dict:
-        """Plain dict of the settings (tuples as lists)."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Train3DConfig:
-        """Build from a dict, rejecting unknown keys."""
-        reject_unknown_keys(cls, data)
-        data = {k: (tuple(v) if k.startswith("box_") and v is not None else v)
-                for k, v in data.items()}
-        return cls(**data)
+    _constraints = {
+        **SHARED_CONSTRAINTS,
+        "box_min_km": [None, TupleOf(Interval(float, None, None), length=3)],
+        "box_max_km": [None, TupleOf(Interval(float, None, None), length=3)],
+        "input_gain": Interval(float, 0, None, closed="neither"),
+    }
+    _relations = (Relation("box_max_km", "given with box_min_km and above it on every axis",
+                           lambda s: (s.box_min_km is None) == (s.box_max_km is None)
+                           and (s.box_min_km is None
+                                or all(hi > lo for lo, hi in zip(s.box_min_km, s.box_max_km))),
+                           ("box_min_km",)),)
 
 
 def _box(grid: Grid3D, config: Train3DConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -38,7 +38,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .._settings import check_ranges, reject_unknown_keys
+from ..settings import Interval, Settings
 from .likelihood import ErrorModel, LikelihoodConfig
 from ..eikonet.table import TableCache
 from .locate import (
@@ -75,7 +75,7 @@ _PHASES = ("P", "S")
 
 
 @dataclass(frozen=True, kw_only=True)
-class EstimationConfig:
+class EstimationConfig(Settings):
     """How a catalogue's error model, outliers and station terms are estimated.
 
     Parameters
@@ -108,27 +108,16 @@ class EstimationConfig:
     station_iterations: int = 3
     station_term_sigma_s: float | None = None
 
-    def __post_init__(self) -> None:
-        checks = {"prior_particles": self.prior_particles >= 2,
-                  "prior_epochs": self.prior_epochs >= 1,
-                  "min_residuals": self.min_residuals >= 5,
-                  "outlier_sigmas": self.outlier_sigmas > 1,
-                  "max_outlier_share": 0 < self.max_outlier_share < 1,
-                  "min_station_picks": self.min_station_picks >= 1,
-                  "station_iterations": self.station_iterations >= 1,
-                  "station_term_sigma_s": (self.station_term_sigma_s is None
-                                           or self.station_term_sigma_s > 0)}
-        check_ranges(self, checks)
-
-    def to_dict(self) -> dict:
-        """Plain dict of the settings."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "EstimationConfig":
-        """Build from a dict, rejecting unknown keys."""
-        reject_unknown_keys(cls, data)
-        return cls(**data)
+    _constraints = {
+        "prior_particles": Interval(int, 2, None),
+        "prior_epochs": Interval(int, 1, None),
+        "min_residuals": Interval(int, 5, None),
+        "outlier_sigmas": Interval(float, 1, None, closed="neither"),
+        "max_outlier_share": Interval(float, 0, 1, closed="neither"),
+        "min_station_picks": Interval(int, 1, None),
+        "station_iterations": Interval(int, 1, None),
+        "station_term_sigma_s": [None, Interval(float, 0, None, closed="neither")],
+    }
 
 
 @dataclass(frozen=True)

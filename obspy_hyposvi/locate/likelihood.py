@@ -26,11 +26,11 @@ The error model (HypoSVI eq. 13-14, after NonLinLoc's LOCGAU2):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
-from .._settings import reject_unknown_keys
+from ..settings import InstanceOf, Interval, Options, Relation, Settings, TupleOf
 
 __all__ = ["ErrorModel", "LikelihoodConfig", "pick_sigma", "pick_sigma_per_pick",
            "edt_log_likelihood",
@@ -38,7 +38,7 @@ __all__ = ["ErrorModel", "LikelihoodConfig", "pick_sigma", "pick_sigma_per_pick"
 
 
 @dataclass(frozen=True, kw_only=True)
-class ErrorModel:
+class ErrorModel(Settings):
     """Travel-time (forward model) error added to each pick's uncertainty.
 
     Parameters
@@ -53,21 +53,16 @@ class ErrorModel:
     min_s: float = 0.1
     max_s: float = 2.0
 
-    def __post_init__(self) -> None:
-        if self.fraction < 0:
-            raise ValueError(f"ErrorModel.fraction must be >= 0, got {self.fraction}")
-        if self.min_s < 0:
-            raise ValueError(f"ErrorModel.min_s must be >= 0 s, got {self.min_s}")
-        if self.max_s < self.min_s:
-            raise ValueError(f"ErrorModel.max_s ({self.max_s}) must be >= min_s ({self.min_s})")
-
-    def to_dict(self) -> dict:
-        """Plain dict of the settings."""
-        return asdict(self)
+    _constraints = {
+        "fraction": Interval(float, 0, None),
+        "min_s": Interval(float, 0, None),
+        "max_s": Interval(float, 0, None),
+    }
+    _relations = (Relation("max_s", ">= min_s", lambda s: s.max_s >= s.min_s, ("min_s",)),)
 
 
 @dataclass(frozen=True, kw_only=True)
-class LikelihoodConfig:
+class LikelihoodConfig(Settings):
     """Which likelihood to use and how.
 
     Parameters
@@ -94,29 +89,15 @@ class LikelihoodConfig:
     error_model: ErrorModel | tuple[ErrorModel, ...] | str = "auto"
     prior_error_model: ErrorModel = ErrorModel()
 
-    def __post_init__(self) -> None:
-        if self.kind not in ("edt", "gaussian"):
-            raise ValueError("LikelihoodConfig.kind must be 'edt' or 'gaussian', "
-                             f"got {self.kind!r}")
-        if isinstance(self.power, str):
-            if self.power not in ("calibrated", "pairs"):
-                raise ValueError("LikelihoodConfig.power must be 'calibrated', 'pairs' or a "
-                                 f"positive number, got {self.power!r}")
-        elif not self.power > 0:
-            raise ValueError(f"LikelihoodConfig.power must be positive, got {self.power}")
-        em = self.error_model
-        if isinstance(em, str):
-            if em != "auto":
-                raise ValueError("LikelihoodConfig.error_model must be 'auto', an ErrorModel or "
-                                 f"a tuple of them (one per phase), got {em!r}")
-        elif isinstance(em, (tuple, list)):
-            if not em or not all(isinstance(m, ErrorModel) for m in em):
-                raise ValueError("LikelihoodConfig.error_model: a tuple must hold one "
-                                 f"ErrorModel per phase, got {em!r}")
-            object.__setattr__(self, "error_model", tuple(em))
-        elif not isinstance(em, ErrorModel):
-            raise ValueError("LikelihoodConfig.error_model must be 'auto', an ErrorModel or a "
-                             f"tuple of them, got {type(em).__name__}")
+    _constraints = {
+        "kind": Options({"edt", "gaussian"}),
+        "power": [Options({"calibrated", "pairs"}), Interval(float, 0, None, closed="neither")],
+        # one ErrorModel for both phases, or one per phase index (a list is stored as a tuple)
+        "error_model": [Options({"auto"}), InstanceOf(ErrorModel),
+                        TupleOf(InstanceOf(ErrorModel), min_length=1)],
+        "prior_error_model": InstanceOf(ErrorModel),
+    }
+    _nested = {"error_model": ErrorModel, "prior_error_model": ErrorModel}
 
     @property
     def estimated(self) -> bool:
@@ -132,28 +113,6 @@ class LikelihoodConfig:
             raise ValueError(f"LikelihoodConfig.error_model holds {len(em)} models for "
                              f"{n_phases} phases")
         return tuple(em[:n_phases])
-
-    def to_dict(self) -> dict:
-        """Plain dict of the settings."""
-        em = self.error_model
-        return {"kind": self.kind, "power": self.power,
-                "error_model": (em if isinstance(em, str) else em.to_dict()
-                                if isinstance(em, ErrorModel) else [m.to_dict() for m in em]),
-                "prior_error_model": self.prior_error_model.to_dict()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "LikelihoodConfig":
-        """Build from a dict, rejecting unknown keys."""
-        reject_unknown_keys(cls, data)
-        data = dict(data)
-        em = data.get("error_model")
-        if isinstance(em, dict):
-            data["error_model"] = ErrorModel(**em)
-        elif isinstance(em, (list, tuple)):
-            data["error_model"] = tuple(ErrorModel(**m) if isinstance(m, dict) else m for m in em)
-        if isinstance(data.get("prior_error_model"), dict):
-            data["prior_error_model"] = ErrorModel(**data["prior_error_model"])
-        return cls(**data)
 
 
 def pick_sigma(travel_time_s: torch.Tensor, pick_sigma_s: torch.Tensor,

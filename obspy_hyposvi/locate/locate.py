@@ -20,6 +20,7 @@ import torch
 
 from ..eikonet.table import TableCache, TableExtent
 from ..errors import HypoSVIError, InsufficientPicksError, OutsideModelDomainError
+from ..settings import Interval, Options, Settings, TupleOf
 from .likelihood import (
     ErrorModel,
     LikelihoodConfig,
@@ -27,7 +28,7 @@ from .likelihood import (
     gaussian_log_likelihood,
     pick_sigma_per_pick,
 )
-from .observations import Observations
+from .observations import DEFAULT_MIN_PICKS, Observations
 from .posterior import summarise_posteriors
 from .result import LocationResult
 from .summary import (SummaryConfig, confidence_ellipsoid, confidence_ellipsoids,
@@ -51,7 +52,7 @@ _AUTO_BYTES_PER_PAIR = 32
 
 
 @dataclass(frozen=True, kw_only=True)
-class SearchConfig:
+class SearchConfig(Settings):
     """Where particles may go and how events are batched.
 
     Parameters
@@ -68,7 +69,10 @@ class SearchConfig:
         with the models' top at 3 km above sea level, synthetic events 1.7-2 km deep came out
         2.9-3 km *above* it, their epicentres right.
     min_picks
-        Events with fewer usable picks are not located.
+        Events with fewer usable picks are not located: 4 unknowns (x, y, z, origin time), at
+        least 3 (the EDT likelihood needs pairs of picks). The only setting of its kind:
+        :class:`~obspy_hyposvi.Locator` hands it to
+        :func:`~obspy_hyposvi.bridge.picks.observations_from_event` as well.
     batch_size
         Events moved together in one tensor, or ``"auto"`` (default): on a GPU as many as
         half of its free memory holds (:meth:`events_per_batch`), elsewhere
@@ -100,7 +104,7 @@ class SearchConfig:
     margin_km: float = 30.0
     depth_km: tuple[float, float] | None = None
     above_stations_km: float | None = 0.5
-    min_picks: int = 4
+    min_picks: int = DEFAULT_MIN_PICKS
     batch_size: int | str = "auto"
     anneal_factor: float = 20.0
     anneal_fraction: float = 0.5
@@ -108,36 +112,19 @@ class SearchConfig:
     travel_times: str = "table"
     table_spacing_km: tuple[float, float, float] = (1.0, 0.25, 0.25)
 
-    def __post_init__(self) -> None:
-        if self.margin_km < 0:
-            raise ValueError(f"SearchConfig.margin_km must be >= 0, got {self.margin_km}")
-        if self.depth_km is not None and not self.depth_km[0] < self.depth_km[1]:
-            raise ValueError(f"SearchConfig.depth_km must be (min, max), got {self.depth_km}")
-        if self.above_stations_km is not None and not self.above_stations_km >= 0:
-            raise ValueError("SearchConfig.above_stations_km must be >= 0 or None, got "
-                             f"{self.above_stations_km}")
-        if self.min_picks < 3:
-            raise ValueError(f"SearchConfig.min_picks must be >= 3, got {self.min_picks}")
-        if self.batch_size != "auto" and not (isinstance(self.batch_size, int)
-                                              and self.batch_size >= 1):
-            raise ValueError("SearchConfig.batch_size must be 'auto' or an integer >= 1, got "
-                             f"{self.batch_size!r}")
-        if not self.anneal_factor >= 1:
-            raise ValueError(f"SearchConfig.anneal_factor must be >= 1, got {self.anneal_factor}")
-        if not 0 < self.anneal_fraction < 1:
-            raise ValueError("SearchConfig.anneal_fraction must be in (0, 1), got "
-                             f"{self.anneal_fraction}")
-        if self.init_candidates < 1:
-            raise ValueError("SearchConfig.init_candidates must be >= 1, got "
-                             f"{self.init_candidates}")
-        if self.travel_times not in ("table", "network"):
-            raise ValueError("SearchConfig.travel_times must be 'table' or 'network', got "
-                             f"{self.travel_times!r}")
-        spacing = tuple(self.table_spacing_km)
-        if len(spacing) != 3 or not all(float(v) > 0 for v in spacing):
-            raise ValueError("SearchConfig.table_spacing_km must be three positive steps (km), "
-                             f"got {self.table_spacing_km}")
-        object.__setattr__(self, "table_spacing_km", tuple(float(v) for v in spacing))
+    _constraints = {
+        "margin_km": Interval(float, 0, None),
+        "depth_km": [None, TupleOf(Interval(float, None, None), length=2, increasing=True)],
+        "above_stations_km": [None, Interval(float, 0, None)],
+        "min_picks": Interval(int, 3, None),
+        "batch_size": [Options({"auto"}), Interval(int, 1, None)],
+        "anneal_factor": Interval(float, 1, None),
+        "anneal_fraction": Interval(float, 0, 1, closed="neither"),
+        "init_candidates": Interval(int, 1, None),
+        "travel_times": Options({"table", "network"}),
+        "table_spacing_km": TupleOf(Interval(float, 0, None, closed="neither"), length=3,
+                                    cast=float),
+    }
 
     @property
     def fixed_batch_size(self) -> int:

@@ -12,10 +12,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Observations", "PHASE_INDEX"]
+__all__ = ["Observations", "PHASE_INDEX", "DEFAULT_MIN_PICKS"]
 
 #: Integer index of each phase model inside tensors.
 PHASE_INDEX = {"P": 0, "S": 1}
+
+#: Default fewest usable picks to locate an event, 4 unknowns (x, y, z, origin time): the
+#: default of :attr:`~obspy_hyposvi.locate.locate.SearchConfig.min_picks`, the one setting of
+#: it, and of :func:`~obspy_hyposvi.bridge.picks.observations_from_event` called on its own.
+DEFAULT_MIN_PICKS = 4
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,11 +18,12 @@ pointing down) and ``rotation`` turns the minor axis from horizontal towards dow
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import chi2
 
+from ..settings import Interval, Settings
 from .posterior import _event_chunks, _squared_distances
 from .result import ConfidenceEllipsoid
 
@@ -32,7 +33,7 @@ __all__ = ["SummaryConfig", "kde_map", "kde_maps", "confidence_ellipsoid",
 
 
 @dataclass(frozen=True, kw_only=True)
-class SummaryConfig:
+class SummaryConfig(Settings):
     """Settings of the posterior summary.
 
     Parameters
@@ -64,25 +65,13 @@ class SummaryConfig:
     min_placed_fraction: float = 0.5
     max_normalised_rms: float = 3.0
 
-    def __post_init__(self) -> None:
-        if not self.max_normalised_rms > 0:
-            raise ValueError("SummaryConfig.max_normalised_rms must be > 0, got "
-                             f"{self.max_normalised_rms}")
-        if self.cluster_eps_km is not None and self.cluster_eps_km <= 0:
-            raise ValueError(f"SummaryConfig.cluster_eps_km must be > 0, got {self.cluster_eps_km}")
-        if self.cluster_min_samples < 1:
-            raise ValueError("SummaryConfig.cluster_min_samples must be >= 1, got "
-                             f"{self.cluster_min_samples}")
-        if not 0 <= self.min_placed_fraction <= 1:
-            raise ValueError("SummaryConfig.min_placed_fraction must be in [0, 1], got "
-                             f"{self.min_placed_fraction}")
-        if not 0 < self.confidence_level < 100:
-            raise ValueError("SummaryConfig.confidence_level must be in (0, 100) percent, got "
-                             f"{self.confidence_level}")
-
-    def to_dict(self) -> dict:
-        """Plain dict of the settings."""
-        return asdict(self)
+    _constraints = {
+        "cluster_eps_km": [None, Interval(float, 0, None, closed="neither")],
+        "cluster_min_samples": Interval(int, 1, None),
+        "confidence_level": Interval(float, 0, 100, closed="neither"),
+        "min_placed_fraction": Interval(float, 0, 1, closed="both"),
+        "max_normalised_rms": Interval(float, 0, None, closed="neither"),
+    }
 
 
 def sigma_scale(confidence_level: float, n_dim: int) -> float:

@@ -19,12 +19,12 @@ inference algorithm. NeurIPS 29.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
-from .._settings import check_ranges, reject_unknown_keys
+from ..settings import Interval, Relation, Settings
 
 __all__ = ["SVGDConfig", "rbf_kernel", "svgd_direction", "run_svgd"]
 
@@ -33,7 +33,7 @@ _KERNEL_CUTOFF = 80.0
 
 
 @dataclass(frozen=True, kw_only=True)
-class SVGDConfig:
+class SVGDConfig(Settings):
     """Settings of the particle optimisation.
 
     Parameters
@@ -74,27 +74,19 @@ class SVGDConfig:
     patience: int = 5
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        checks = {
-            "n_particles": self.n_particles >= 2,
-            "n_epochs": self.n_epochs >= 1,
-            "learning_rate": self.learning_rate > 0,
-            "final_learning_rate": 0 < self.final_learning_rate <= self.learning_rate,
-            "kernel_width": self.kernel_width is None or self.kernel_width > 0,
-            "tolerance": self.tolerance >= 0,
-            "patience": self.patience >= 1,
-        }
-        check_ranges(self, checks)
-
-    def to_dict(self) -> dict:
-        """Plain dict of the settings."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "SVGDConfig":
-        """Build from a dict, rejecting unknown keys."""
-        reject_unknown_keys(cls, data)
-        return cls(**data)
+    _constraints = {
+        "n_particles": Interval(int, 2, None),
+        "n_epochs": Interval(int, 1, None),
+        "learning_rate": Interval(float, 0, None, closed="neither"),
+        "final_learning_rate": Interval(float, 0, None, closed="neither"),
+        "kernel_width": [None, Interval(float, 0, None, closed="neither")],
+        "tolerance": Interval(float, 0, None),
+        "patience": Interval(int, 1, None),
+        "seed": Interval(int, None, None),
+    }
+    _relations = (Relation("final_learning_rate", "<= learning_rate",
+                           lambda s: s.final_learning_rate <= s.learning_rate,
+                           ("learning_rate",)),)
 
 
 def rbf_kernel(x: torch.Tensor, kernel_width: float | None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -33,9 +33,9 @@ TIME_ATOL_S = 1e-9
 XYZ_ATOL_KM = 1e-6
 
 
-def _locate_picks(event, inventory, projection, config=None):
+def _locate_picks(event, inventory, projection, config=None, **kwargs):
     """observations_from_event, failing on any unexpected warning (pytest's filter does too)."""
-    return observations_from_event(event, inventory, projection, config)
+    return observations_from_event(event, inventory, projection, config, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ def test_uncertainty_from_lower_upper_confidence_level_and_floor(
 ])
 def test_phase_mapping(hint, model, inventory, projection):
     event = Event(picks=[make_pick("XX.S03..HHE", hint, T0 + 4.0)])
-    obs, skipped = _locate_picks(event, inventory, projection, PickConfig(min_picks=1))
+    obs, skipped = _locate_picks(event, inventory, projection, min_picks=1)
     assert skipped == []
     assert obs.phase_idx.tolist() == [PHASE_INDEX[model]]
     assert obs.phase_hints == [hint.strip()]
@@ -230,8 +230,8 @@ def test_other_phases_are_reported_and_skipped(hint, reason, event_with_picks, i
 
 def test_custom_phase_lists(inventory, projection):
     event = Event(picks=[make_pick("XX.S03..HHE", "P*", T0 + 4.0)])
-    config = PickConfig(p_phases=("P", "Pg", "Pn", "Pb", "p", "P*"), min_picks=1)
-    obs, skipped = _locate_picks(event, inventory, projection, config)
+    config = PickConfig(p_phases=("P", "Pg", "Pn", "Pb", "p", "P*"))
+    obs, skipped = _locate_picks(event, inventory, projection, config, min_picks=1)
     assert skipped == [] and obs.phase_idx.tolist() == [0]
 
 
@@ -344,10 +344,12 @@ def test_skipped_picks_carry_known_station_coordinates(event_with_picks, invento
 
 def test_min_picks_is_configurable(event_with_picks, inventory, projection):
     with pytest.raises(InsufficientPicksError, match="at least 9"):
-        _locate_picks(event_with_picks, inventory, projection, PickConfig(min_picks=9))
+        _locate_picks(event_with_picks, inventory, projection, min_picks=9)
     event = Event(resource_id="smi:local/e", picks=event_with_picks.picks[:2])
-    obs, _ = _locate_picks(event, inventory, projection, PickConfig(min_picks=2))
+    obs, _ = _locate_picks(event, inventory, projection, min_picks=2)
     assert obs.n_picks == 2
+    with pytest.raises(ValueError, match=r"min_picks must be an int in \[1, inf\), got 0"):
+        _locate_picks(event, inventory, projection, min_picks=0)
 
 
 def test_event_without_picks(inventory, projection):
@@ -361,10 +363,10 @@ def test_event_without_picks(inventory, projection):
 
 @pytest.mark.parametrize("kwargs, field", [
     ({"default_sigma_s": -0.1}, "default_sigma_s"), ({"min_sigma_s": 0.0}, "min_sigma_s"),
-    ({"min_picks": 0}, "min_picks"), ({"max_time_from_median_s": float("nan")},
-                                      "max_time_from_median_s"),
-    ({"default_sigma_s": 0.001}, "default_sigma_s"), ({"p_phases": "P"}, "p_phases"),
-    ({"s_phases": ("S", "P")}, "both"),
+    ({"max_time_from_median_s": float("nan")}, "max_time_from_median_s"),
+    ({"max_time_from_median_s": float("inf")}, "max_time_from_median_s"),
+    ({"default_sigma_s": 0.001}, "default_sigma_s must be >= min_sigma_s"),
+    ({"p_phases": "P"}, "p_phases"), ({"s_phases": ("S", "P")}, "disjoint from p_phases"),
 ])
 def test_config_validation(kwargs, field):
     with pytest.raises(ValueError, match=field):
@@ -373,7 +375,7 @@ def test_config_validation(kwargs, field):
 
 def test_config_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        PickConfig().min_picks = 3  # type: ignore[misc]
+        PickConfig().min_sigma_s = 3  # type: ignore[misc]
 
 
 def test_projection_for_picked_stations(event_with_picks, inventory):
@@ -446,3 +448,15 @@ def test_realdata_mainshock_geometry(realdata):
     # station elevations (tens to hundreds of metres) give negative z
     assert np.all(obs.station_xyz_km[:, 2] <= 0.0)
     assert np.all(obs.station_xyz_km[:, 2] > -3.0)
+
+
+def test_locator_takes_min_picks_from_its_search_settings(event_with_picks, inventory):
+    from obspy import Catalog
+
+    from obspy_hyposvi import Locator
+    from obspy_hyposvi.locate.locate import SearchConfig
+
+    locator = Locator.from_model("socal-1d", search=SearchConfig(min_picks=9))
+    report = locator.run(Catalog([event_with_picks]), inventory)
+    [(_, reason)] = report.failures
+    assert "at least 9 needed" in reason

@@ -37,5 +37,5 @@ def test_auto_batch_on_a_gpu_follows_its_free_memory(monkeypatch):
 
 @pytest.mark.parametrize("bad", [0, -3, "big", 2.5])
 def test_batch_size_must_be_auto_or_a_positive_integer(bad):
-    with pytest.raises(ValueError, match="batch_size must be 'auto' or an integer"):
+    with pytest.raises(ValueError, match=r"batch_size must be 'auto' or an int in \[1, inf\)"):
         SearchConfig(batch_size=bad)
