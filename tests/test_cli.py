@@ -341,3 +341,18 @@ def test_train_resume_from_saved_state(capsys, monkeypatch, tmp_path):
     assert "width" in capsys.readouterr().err
     assert main([*argv, "--resume", str(state)]) == 0
     assert out.is_file() and not state.exists()
+
+
+def test_search_box_options_reach_the_search_settings():
+    import argparse
+
+    from obspy_hyposvi.cli._common import add_location_options, location_settings
+
+    parser = argparse.ArgumentParser()
+    add_location_options(parser)
+    args = parser.parse_args(["--margin-km", "12", "--depth-km", "0", "25",
+                              "--max-distance-km", "80"])
+    search = location_settings(args)["search"]
+    assert (search.margin_km, search.depth_km, search.max_distance_km) == (12.0, (0.0, 25.0),
+                                                                           80.0)
+    assert location_settings(parser.parse_args([]))["search"].max_distance_km is None

@@ -62,6 +62,9 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--depth-km", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
                        help="depth range of the search, km below sea level (default: the "
                             "models' range)")
+    group.add_argument("--max-distance-km", type=float, default=None, metavar="KM",
+                       help="leave out picks at stations further than this from the located "
+                            "epicentre (judged after the first pass; default: keep all)")
     group.add_argument("--pick-sigma", type=float, default=None,
                        help="uncertainty of picks that state none, s (default 0.1)")
     group.add_argument("--confidence", type=float, default=None,
@@ -98,6 +101,7 @@ def location_settings(args: argparse.Namespace) -> dict:
             "summary": SummaryConfig(**given(confidence_level=args.confidence)),
             "search": SearchConfig(**given(
                 margin_km=getattr(args, "margin_km", None),
+                max_distance_km=getattr(args, "max_distance_km", None),
                 depth_km=tuple(args.depth_km) if getattr(args, "depth_km", None) else None)),
             "picks": PickConfig(**given(default_sigma_s=args.pick_sigma)),
             **_station_term_settings(args),

@@ -63,8 +63,9 @@ from .summary import SummaryConfig, confidence_ellipsoid, horizontal_ellipse
 from .svgd import SVGDConfig
 
 __all__ = ["EstimationConfig", "ErrorModelEstimate", "CatalogueRun", "estimate_error_model",
-           "flag_outliers", "estimate_station_terms", "apply_station_terms", "anchor_station_terms",
-           "joint_station_terms", "widen_for_station_terms", "locate_catalogue"]
+           "flag_outliers", "distant_picks", "estimate_station_terms", "apply_station_terms",
+           "anchor_station_terms", "joint_station_terms", "widen_for_station_terms",
+           "locate_catalogue"]
 
 logger = logging.getLogger(__name__)
 
@@ -327,6 +328,30 @@ def flag_outliers(obs: Observations, result: LocationResult, models: Sequence[Er
                          f"picks is {z[i]:.1f} times its error {sigma[i]:.3f} s (limit "
                          f"{outlier_sigmas:g}); left out of the location")
     return candidate, notes
+
+
+def distant_picks(obs: Observations, hypocentre_km: np.ndarray, max_distance_km: float,
+                  used: np.ndarray, min_picks: int) -> dict[int, str]:
+    """Used picks at stations further than ``max_distance_km`` from the epicentre of
+    ``hypocentre_km`` (the event's frame), with the reason; the ``min_picks`` nearest used
+    picks always stay.
+
+    Examples
+    --------
+    >>> from obspy_hyposvi.locate.observations import Observations
+    >>> obs = Observations(event_id="e", station_xyz_km=np.array(
+    ...     [[0.0, 10, 0], [0, 50, 0], [0, 20, 0], [0, 120, 0], [0, 30, 0]]),
+    ...     arrival_s=np.zeros(5), sigma_s=np.full(5, 0.1), phase_idx=np.zeros(5, int))
+    >>> sorted(distant_picks(obs, np.zeros(3), 40.0, np.ones(5, bool), 4))
+    [3]
+    """
+    distance = np.hypot(*(obs.station_xyz_km[:, :2] - np.asarray(hypocentre_km)[:2]).T)
+    candidates = np.flatnonzero(used)
+    nearest = candidates[np.argsort(distance[candidates], kind="stable")][:min_picks]
+    far = [int(i) for i in candidates if distance[i] > max_distance_km and i not in nearest]
+    return {i: (f"station {distance[i]:.1f} km from the located epicentre, beyond the "
+                f"maximum distance of {max_distance_km:g} km; left out of the location")
+            for i in far}
 
 
 def estimate_station_terms(results: Sequence, observations: Sequence[Observations], *,
@@ -705,6 +730,11 @@ def _reflag(ready: list[ReadyEvent], results: Sequence, estimates, notes: dict,
         used, why = flag_outliers(obs, res, models, outlier_sigmas=config.outlier_sigmas,
                                   min_picks=search.min_picks, eligible=eligible,
                                   max_share=config.max_outlier_share)
+        if search.max_distance_km is not None:
+            far = distant_picks(obs, res.hypocentre_xyz_km, search.max_distance_km,
+                                eligible & used, search.min_picks)
+            used[list(far)] = False
+            why = {**why, **far}
         new_notes[j] = why
         if not np.array_equal(used, obs.used):
             changed.append(j)

@@ -99,6 +99,10 @@ class SearchConfig(Settings):
         from the network either way.
     table_spacing_km
         Grid steps of the tables ``(offset, source depth, receiver depth)``, km.
+    max_distance_km
+        Picks at stations further than this from the event's epicentre, km, are left out
+        (weight 0, with the reason) from the second pass of a catalogue run on, judged at
+        each pass's locations; at least ``min_picks`` of the nearest stay. None keeps all.
     """
 
     margin_km: float = 30.0
@@ -111,6 +115,7 @@ class SearchConfig(Settings):
     init_candidates: int = 10
     travel_times: str = "table"
     table_spacing_km: tuple[float, float, float] = (1.0, 0.25, 0.25)
+    max_distance_km: float | None = None
 
     _constraints = {
         "margin_km": Interval(float, 0, None),
@@ -124,6 +129,7 @@ class SearchConfig(Settings):
         "travel_times": Options({"table", "network"}),
         "table_spacing_km": TupleOf(Interval(float, 0, None, closed="neither"), length=3,
                                     cast=float),
+        "max_distance_km": [None, Interval(float, 0, None, closed="neither")],
     }
 
     @property

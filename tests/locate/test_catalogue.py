@@ -240,3 +240,26 @@ def test_anchoring_removes_mean_and_trend_per_phase():
         v = np.array([out[(f"S{k}", ph)] for k in range(9)])
         design = np.column_stack([np.ones(9), xy])
         np.testing.assert_allclose(design.T @ v, 0, atol=1e-10)
+
+
+def test_picks_beyond_the_maximum_distance_are_left_out_with_the_reason():
+    models = (_Homogeneous(6.0), _Homogeneous(3.5))
+    rng = np.random.default_rng(9)
+    xyz = np.column_stack([rng.uniform(-60, 60, (40, 2)), np.zeros(40)])
+    source = np.array([3.0, -2.0, 8.0])
+    tt = np.linalg.norm(xyz - source, axis=1) / 6.0
+    obs = Observations(event_id="e", station_xyz_km=xyz, phase_idx=np.zeros(40),
+                       arrival_s=tt + rng.normal(0, 0.02, 40), sigma_s=np.full(40, 0.05))
+    given = ErrorModel(fraction=0.0, min_s=0.02, max_s=0.02)
+    run = locate_catalogue([obs], models, svgd=SVGDConfig(n_particles=32, n_epochs=60),
+                           likelihood=LikelihoodConfig(error_model=given),
+                           search=SearchConfig(margin_km=5.0, max_distance_km=40.0))
+    (res,) = run.results
+    assert np.linalg.norm(res.hypocentre_xyz_km - source) < 1.0
+    # judged at the location of the pass before: allow the location's last move (< 1 km)
+    distance = np.hypot(*(xyz[:, :2] - res.hypocentre_xyz_km[:2]).T)
+    noted = set(res.pick_notes)
+    assert set(np.flatnonzero(distance > 41.0).tolist()) <= noted
+    assert noted <= set(np.flatnonzero(distance > 39.0).tolist())
+    assert all("beyond the maximum distance of 40 km" in res.pick_notes[i] for i in noted)
+    assert np.all(res.weight[list(noted)] == 0) and res.weight.sum() == 40 - len(noted) >= 10
