@@ -4,9 +4,9 @@ Times what :meth:`obspy_hyposvi.locator.Locator.run` does around the location pa
 thread, for a synthetic catalogue (:func:`~obspy_hyposvi.bridge.synthetic.synthetic_catalog`,
 300 events, 30 stations, seed 3: ~54 picks an event):
 
-- ``prepare``: ``Locator._prepare``, the picks and stations to observations (frames, station
+- ``prepare``: ``Locator.prepare``, the picks and stations to observations (frames, station
   look-ups, pick checks);
-- ``report``: ``Locator._report``, each event copied with a new origin and its arrivals;
+- ``report``: ``Locator.report``, each event copied with a new origin and its arrivals;
 
 and the parts of the report, each over the whole catalogue: ``copy_event`` (the event's copy),
 ``origin_from_result`` (the origin alone), ``located_event`` (copy and origin, as the report
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
 
     catalog, inventory, truth = synthetic_catalog(args.events, STATIONS, seed=SEED)
     locator = Locator.from_model("socal-1d")
-    prepared = locator._prepare(catalog, inventory)  # warm-up: imports, pyproj transformers
+    prepared = locator.prepare(catalog, inventory)  # warm-up: imports, pyproj transformers
     rng = np.random.default_rng(SEED)
     usable = prepared.usable
     results = [_result(prepared.observations[i], prepared.projections[i], truth[i], rng)
@@ -134,8 +134,8 @@ def main(argv=None) -> int:
                      "cpu_ms_per_event": round(cpu / per * 1e3, 3)})
         print(f"  {name}: {wall / per * 1e3:.2f} ms/event", file=sys.stderr)
 
-    measure("prepare", lambda: locator._prepare(catalog, inventory), n_events)
-    measure("report", lambda: locator._report(catalog, prepared, run), n_events)
+    measure("prepare", lambda: locator.prepare(catalog, inventory), n_events)
+    measure("report", lambda: locator.report(catalog, prepared, run), n_events)
     measure("copy_event", in_report(lambda: [copy_event(e) for e, *_ in items]), n_located)
     measure("origin_from_result", in_report(lambda: [
         origin_from_result(r, o, p, skipped=s, **options) for e, r, o, s, p in items]),

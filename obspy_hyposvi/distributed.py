@@ -223,7 +223,7 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
     # on the client: the models' domain gives the search boxes, their metadata the provenance
     locator = Locator.from_model(str(model), device=device, **settings)
     chunk_size = _check_chunk_size(chunk_size, locator.search)
-    prepared = locator._prepare(catalog, inventory)
+    prepared = locator.prepare(catalog, inventory)
     n_done = len(prepared.failures)
     if progress is not None and n_done:
         progress(n_done)
@@ -237,8 +237,8 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
             offset = n_done + len(prepared.usable) - len(events)
             return _run_chunks(active, distributed, job, chunks, offset, progress)
 
-        run = locator._locate(prepared, locate_pass=dask_pass)
-    return locator._report(catalog, prepared, run)
+        run = locator.run_passes(prepared, locate_pass=dask_pass)
+    return locator.report(catalog, prepared, run)
 
 
 def _run_chunks(client: Any, distributed, job: _Job, chunks: list[list[ReadyEvent]],

@@ -9,7 +9,6 @@ and listed, with the reason, in the :class:`LocateReport`.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -45,7 +44,7 @@ from .locate.result import LocationResult
 from .locate.summary import SummaryConfig
 from .locate.svgd import SVGDConfig
 
-__all__ = ["Locator", "LocateReport"]
+__all__ = ["Locator", "LocateReport", "PreparedCatalogue"]
 
 logger = logging.getLogger(__name__)
 
@@ -151,8 +150,8 @@ class LocateReport:
 
 
 @dataclass
-class _Prepared:
-    """A catalogue read into observations, before any SVGD (see :meth:`Locator._prepare`).
+class PreparedCatalogue:
+    """A catalogue read into observations, before any SVGD (see :meth:`Locator.prepare`).
 
     Attributes
     ----------
@@ -270,18 +269,26 @@ class Locator:
 
         ``progress`` is called with the number of events finished so far.
         """
-        prepared = self._prepare(catalog, inventory)
+        prepared = self.prepare(catalog, inventory)
         n_early = len(prepared.failures)
 
         def _progress(done: int) -> None:
             if progress is not None:
                 progress(n_early + done)
 
-        return self._report(catalog, prepared, self._locate(prepared, _progress))
+        return self.report(catalog, prepared, self.run_passes(prepared, _progress))
 
-    def _locate(self, prepared: _Prepared, progress: Callable[[int], None] | None = None,
-                locate_pass=None) -> CatalogueRun:
-        """The catalogue passes over the usable events (see :func:`locate_catalogue`)."""
+    def run_passes(self, prepared: PreparedCatalogue,
+                   progress: Callable[[int], None] | None = None,
+                   locate_pass=None) -> CatalogueRun:
+        """The catalogue passes over the usable events of ``prepared`` (see
+        :func:`~obspy_hyposvi.locate.catalogue.locate_catalogue`): the second of the three
+        steps of :meth:`run`, between :meth:`prepare` and :meth:`report`.
+
+        ``progress`` is called with the number of usable events finished in the current
+        pass; ``locate_pass`` replaces the serial SVGD of one pass (the seam
+        :mod:`obspy_hyposvi.distributed` uses to spread it over Dask workers).
+        """
         from .locate.locate import locate_ready
 
         if locate_pass is None:
@@ -305,8 +312,9 @@ class Locator:
                                 device=self.device, locate_pass=locate_pass,
                                 progress=lambda line: logger.info("%s", line))
 
-    def _prepare(self, catalog: Catalog, inventory: Inventory) -> _Prepared:
-        """Check the input, choose each event's frame, turn its picks into observations.
+    def prepare(self, catalog: Catalog, inventory: Inventory) -> PreparedCatalogue:
+        """Check the input, choose each event's frame, turn its picks into observations: the
+        first of the three steps of :meth:`run`.
 
         Shared by :meth:`run` and :mod:`obspy_hyposvi.distributed`, so that both see the same
         observations and report the same failures and skipped picks.
@@ -342,11 +350,13 @@ class Locator:
                 skipped = list(exc.skipped) if isinstance(exc, TooFewUsablePicksError) else []
             observations.append(obs)
             skipped_per_event.append(skipped)
-        return _Prepared(projections=projections, observations=observations, failures=failures,
-                         skipped_per_event=skipped_per_event)
+        return PreparedCatalogue(projections=projections, observations=observations,
+                                 failures=failures, skipped_per_event=skipped_per_event)
 
-    def _report(self, catalog: Catalog, prepared: _Prepared, run: CatalogueRun) -> LocateReport:
-        """The output catalogue and report from the catalogue run over the usable events.
+    def report(self, catalog: Catalog, prepared: PreparedCatalogue,
+               run: CatalogueRun) -> LocateReport:
+        """The output catalogue and report from the catalogue run over the usable events: the
+        last of the three steps of :meth:`run`.
 
         ``run.results`` and ``run.observations`` follow ``prepared.usable``; the input
         catalogue is only read.
@@ -383,5 +393,4 @@ class Locator:
     def locate(self, catalog: Catalog, inventory: Inventory, *,
                progress: Callable[[int], None] | None = None) -> Catalog:
         """Locate every event; returns a new catalogue (the input is left untouched)."""
-        with warnings.catch_warnings():
-            return self.run(catalog, inventory, progress=progress).catalog
+        return self.run(catalog, inventory, progress=progress).catalog
