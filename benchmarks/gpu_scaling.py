@@ -6,7 +6,7 @@ size whose predicted time (extrapolated from the sizes already timed, at least l
 overrun the part's limit, or whose predicted peak memory would not fit on the GPU:
 
 ``throughput``
-    :func:`~obspy_hyposvi.locate.locate.locate_events` (one pass, the paper's fixed error
+    :func:`~obspy_hyposvi.locate.engine.locate_events` (one pass, the paper's fixed error
     model) on synthetic ~30-pick events, one batch of ``SearchConfig.batch_size`` events per
     size: events/s, peak GPU memory, and the mean error against the synthetic truth.
 ``locator_run``
@@ -59,7 +59,7 @@ from obspy_hyposvi.bridge.synthetic import synthetic_catalog
 from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.eikonet.train import TrainConfig, train_eikonet_1d
 from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
-from obspy_hyposvi.locate.locate import SearchConfig, locate_events
+from obspy_hyposvi.locate.engine import SearchConfig, locate_events
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.svgd import SVGDConfig
 from obspy_hyposvi.locator import Locator

@@ -33,7 +33,7 @@ _LAZY = {
     "OutsideModelDomainError": ".errors",
     "ErrorModel": ".locate.likelihood",
     "LikelihoodConfig": ".locate.likelihood",
-    "SearchConfig": ".locate.locate",
+    "SearchConfig": ".locate.engine",
     "SummaryConfig": ".locate.summary",
     "SVGDConfig": ".locate.svgd",
     "LocateReport": ".locator",
@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see; at run time __getattr__ doe
     from .errors import (CheckpointError, HypoSVIError, HypoSVIWarning,
                          InsufficientPicksError, OutsideModelDomainError)
     from .locate.likelihood import ErrorModel, LikelihoodConfig
-    from .locate.locate import SearchConfig
+    from .locate.engine import SearchConfig
     from .locate.summary import SummaryConfig
     from .locate.svgd import SVGDConfig
     from .locator import LocateReport, Locator

@@ -39,7 +39,7 @@ from obspy import Catalog, Inventory
 
 from .eikonet.pairing import model_sources
 from .locate.likelihood import LikelihoodConfig
-from .locate.locate import ReadyEvent, SearchConfig, locate_ready
+from .locate.engine import ReadyEvent, SearchConfig, locate_ready
 from .locate.result import LocationResult
 from .locate.summary import SummaryConfig
 from .locate.svgd import SVGDConfig

@@ -38,7 +38,7 @@ from .locate.catalogue import (
     EstimationConfig,
     locate_catalogue,
 )
-from .locate.locate import LocationFailure, SearchConfig
+from .locate.engine import LocationFailure, SearchConfig
 from .locate.observations import Observations
 from .locate.result import LocationResult
 from .locate.summary import SummaryConfig
@@ -289,7 +289,7 @@ class Locator:
         pass; ``locate_pass`` replaces the serial SVGD of one pass (the seam
         :mod:`obspy_hyposvi.distributed` uses to spread it over Dask workers).
         """
-        from .locate.locate import locate_ready
+        from .locate.engine import locate_ready
 
         if locate_pass is None:
             def locate_pass(events, svgd, likelihood):

@@ -447,7 +447,7 @@ def catalog_figure(results: Sequence[Any], observations_list: Sequence[Observati
 
     Examples
     --------
-    >>> from obspy_hyposvi.locate.locate import LocationFailure
+    >>> from obspy_hyposvi.locate.engine import LocationFailure
     >>> fig = catalog_figure([LocationFailure("a", "no picks")], [None], None)
     >>> [ax.get_label() for ax in fig.axes]
     ['map', 'longitude-depth', 'latitude-depth']
@@ -593,7 +593,7 @@ def plot_catalog(results: Sequence[Any], observations_list: Sequence[Observation
     Examples
     --------
     >>> import tempfile, os
-    >>> from obspy_hyposvi.locate.locate import LocationFailure
+    >>> from obspy_hyposvi.locate.engine import LocationFailure
     >>> out = plot_catalog([LocationFailure("a", "no picks")], [None], None,
     ...                    os.path.join(tempfile.mkdtemp(), "catalog.png"))
     >>> out.stat().st_size > 0

@@ -284,7 +284,7 @@ def test_train_offset_range_must_cover_the_search_box(capsys, tmp_path):
     from obspy import read_inventory
 
     from obspy_hyposvi.geo import Projection
-    from obspy_hyposvi.locate.locate import SearchConfig
+    from obspy_hyposvi.locate.engine import SearchConfig
 
     inv = read_inventory(str(EXAMPLES / "stations.xml"))
     lon = np.array([s.longitude for n in inv for s in n])

@@ -14,7 +14,7 @@ from obspy.core.event import Event, Pick, ResourceIdentifier
 from obspy_hyposvi.bridge.examples import example_dir
 from obspy_hyposvi.bridge.picks import read_catalog, read_inventory
 from obspy_hyposvi.eikonet.model import bundled_model_dir
-from obspy_hyposvi.locate.locate import LocationFailure, SearchConfig
+from obspy_hyposvi.locate.engine import LocationFailure, SearchConfig
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.svgd import SVGDConfig
 from obspy_hyposvi.locator import Locator

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from obspy_hyposvi.geo import Projection
-from obspy_hyposvi.locate.locate import LocationFailure
+from obspy_hyposvi.locate.engine import LocationFailure
 from obspy_hyposvi.locate.observations import Observations
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.summary import confidence_ellipsoid, horizontal_ellipse, sigma_scale

@@ -12,7 +12,7 @@ from obspy_hyposvi.eikonet.train import TrainConfig
 from obspy_hyposvi.eikonet.train3d import Train3DConfig
 from obspy_hyposvi.locate.catalogue import EstimationConfig
 from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
-from obspy_hyposvi.locate.locate import SearchConfig
+from obspy_hyposvi.locate.engine import SearchConfig
 from obspy_hyposvi.locate.summary import SummaryConfig
 from obspy_hyposvi.locate.svgd import SVGDConfig
 from obspy_hyposvi.settings import (

@@ -84,7 +84,7 @@ def location_settings(args: argparse.Namespace) -> dict:
     """
     from ..bridge.picks import PickConfig
     from ..locate.likelihood import LikelihoodConfig
-    from ..locate.locate import SearchConfig
+    from ..locate.engine import SearchConfig
     from ..locate.summary import SummaryConfig
     from ..locate.svgd import SVGDConfig
 

@@ -132,7 +132,7 @@ def dask_client(args: argparse.Namespace) -> Iterator[Any]:
 
 def _check_chunk_size(chunk_size: int, use_dask: bool) -> None:
     """Refuse ``--chunk-size`` without Dask or off the SVGD batches (before any work)."""
-    from ..locate.locate import SearchConfig
+    from ..locate.engine import SearchConfig
 
     if not use_dask:
         raise UsageError("--chunk-size needs --workers or --scheduler")

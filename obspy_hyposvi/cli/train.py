@@ -99,7 +99,7 @@ def _check_stations(inventory_path: Path, config) -> None:
     """Stations must fit the domain that `hyposvi locate` will ask of the model."""
     from ..bridge.picks import read_inventory, station_positions
     from ..eikonet.domain import check_stations_in_domain
-    from ..locate.locate import SearchConfig
+    from ..locate.engine import SearchConfig
 
     names, lon, lat, elevation = station_positions(read_inventory(inventory_path))
     check_stations_in_domain(names, lon, lat, elevation, config,

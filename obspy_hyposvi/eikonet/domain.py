@@ -3,7 +3,7 @@
 A 1D model covers source-receiver offsets up to ``max_offset_km`` and depths from
 ``depth_min_km`` (km below sea level; negative is above it). Locating asks it for travel times
 from every point of each event's search box (the stations' box widened by
-:attr:`SearchConfig.margin_km <obspy_hyposvi.locate.locate.SearchConfig>`) to every station,
+:attr:`SearchConfig.margin_km <obspy_hyposvi.locate.engine.SearchConfig>`) to every station,
 and from stations as high as they stand. :func:`check_stations_in_domain` checks both before
 hours of training, and says how to widen the domain.
 """

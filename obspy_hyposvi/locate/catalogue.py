@@ -41,7 +41,7 @@ import numpy as np
 from ..settings import Interval, Settings
 from .likelihood import ErrorModel, LikelihoodConfig
 from ..eikonet.table import TableCache
-from .locate import (
+from .engine import (
     ReadyEvent,
     SearchConfig,
     locate_ready,
@@ -580,7 +580,7 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
     Parameters
     ----------
     observations, models, svgd, likelihood, summary, search, device, dtype
-        As for :func:`~obspy_hyposvi.locate.locate.locate_events`. With
+        As for :func:`~obspy_hyposvi.locate.engine.locate_events`. With
         ``likelihood.error_model="auto"`` the error model is estimated; otherwise it is used as
         given, and only outliers (and station terms) are estimated.
     estimation
@@ -592,7 +592,7 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
         ``estimation.station_iterations`` passes.
     locate_pass
         Runs SVGD on screened events with the given settings and returns their results in
-        order; default: :func:`~obspy_hyposvi.locate.locate.locate_ready` here (the Dask path
+        order; default: :func:`~obspy_hyposvi.locate.engine.locate_ready` here (the Dask path
         passes its own).
     progress
         Called with a line naming each pass as it starts.

@@ -80,7 +80,7 @@ class LikelihoodConfig(Settings):
     prior_error_model
         The model of the first pass of ``"auto"``, and its fallback for a phase with too few
         residuals to estimate from (default: the paper's 10 % of T, 0.1-2.0 s). Low-level
-        callers that locate in one pass (:func:`~obspy_hyposvi.locate.locate.locate_events`)
+        callers that locate in one pass (:func:`~obspy_hyposvi.locate.engine.locate_events`)
         use it when ``error_model="auto"``.
     """
 

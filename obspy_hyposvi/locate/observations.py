@@ -18,7 +18,7 @@ __all__ = ["Observations", "PHASE_INDEX", "DEFAULT_MIN_PICKS"]
 PHASE_INDEX = {"P": 0, "S": 1}
 
 #: Default fewest usable picks to locate an event, 4 unknowns (x, y, z, origin time): the
-#: default of :attr:`~obspy_hyposvi.locate.locate.SearchConfig.min_picks`, the one setting of
+#: default of :attr:`~obspy_hyposvi.locate.engine.SearchConfig.min_picks`, the one setting of
 #: it, and of :func:`~obspy_hyposvi.bridge.picks.observations_from_event` called on its own.
 DEFAULT_MIN_PICKS = 4
 

@@ -16,7 +16,7 @@ from obspy_hyposvi.bridge.examples import (
 from obspy_hyposvi.bridge.synthetic import synthetic_catalog
 from obspy_hyposvi.errors import InputError
 from obspy_hyposvi.geo import Projection
-from obspy_hyposvi.locate.locate import LocationFailure
+from obspy_hyposvi.locate.engine import LocationFailure
 from obspy_hyposvi.locate.result import LocationResult
 
 

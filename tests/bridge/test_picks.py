@@ -454,7 +454,7 @@ def test_locator_takes_min_picks_from_its_search_settings(event_with_picks, inve
     from obspy import Catalog
 
     from obspy_hyposvi import Locator
-    from obspy_hyposvi.locate.locate import SearchConfig
+    from obspy_hyposvi.locate.engine import SearchConfig
 
     locator = Locator.from_model("socal-1d", search=SearchConfig(min_picks=9))
     report = locator.run(Catalog([event_with_picks]), inventory)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from obspy_hyposvi.locate.locate import CPU_BATCH_SIZE, SearchConfig
+from obspy_hyposvi.locate.engine import CPU_BATCH_SIZE, SearchConfig
 
 
 def test_fixed_batch_size_is_used_as_given_everywhere():

@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 
-from obspy_hyposvi.locate.locate import _pressing, log_quality
+from obspy_hyposvi.locate.engine import _pressing, log_quality
 from obspy_hyposvi.locate.result import LocationResult
 
 BOX = (np.array([0.0, 0.0, -2.0]), np.array([100.0, 100.0, 30.0]))
@@ -34,6 +34,6 @@ def test_warnings_of_located_events_are_logged(caplog):
     # only the two fields log_quality reads
     res = LocationResult.__new__(LocationResult)
     res.__dict__.update(event_id="ev1", extra={"quality_note": "", "warnings": ["cut here"]})
-    with caplog.at_level(logging.WARNING, logger="obspy_hyposvi.locate.locate"):
+    with caplog.at_level(logging.WARNING, logger="obspy_hyposvi.locate.engine"):
         log_quality([res])
     assert "event ev1: cut here" in caplog.text

@@ -14,7 +14,7 @@ from obspy_hyposvi.locate.catalogue import (
     locate_catalogue,
 )
 from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
-from obspy_hyposvi.locate.locate import SearchConfig
+from obspy_hyposvi.locate.engine import SearchConfig
 from obspy_hyposvi.locate.observations import Observations
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.svgd import SVGDConfig

@@ -14,7 +14,7 @@ from obspy_hyposvi.bridge.picks import event_projections, observations_from_even
 from obspy_hyposvi.bridge.synthetic import synthetic_catalog
 from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
-from obspy_hyposvi.locate.locate import SearchConfig, locate_events
+from obspy_hyposvi.locate.engine import SearchConfig, locate_events
 from obspy_hyposvi.locate.result import LocationResult
 
 pytestmark = [pytest.mark.gpu,

@@ -17,7 +17,7 @@ from straight_rays import Homogeneous
 
 from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.locate.likelihood import ErrorModel
-from obspy_hyposvi.locate.locate import _pad_by_phase, _times_and_takeoff
+from obspy_hyposvi.locate.engine import _pad_by_phase, _times_and_takeoff
 from obspy_hyposvi.locate.observations import Observations
 from obspy_hyposvi.locate.posterior import (
     PLACED_LOG_PROB,

@@ -5,7 +5,7 @@ import pytest
 import torch
 from straight_rays import Homogeneous
 
-from obspy_hyposvi.locate.locate import (
+from obspy_hyposvi.locate.engine import (
     SearchConfig,
     _pad_by_phase,
     _travel_times,
@@ -124,7 +124,7 @@ def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
     a wide posterior is summarised by all its particles, while particles stranded far below
     the peak are flagged."""
     from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
-    from obspy_hyposvi.locate.locate import _pad_by_phase, _summarise, _times_and_takeoff
+    from obspy_hyposvi.locate.engine import _pad_by_phase, _summarise, _times_and_takeoff
     from obspy_hyposvi.locate.posterior import summarise_posterior
     from obspy_hyposvi.locate.summary import SummaryConfig, kde_map
 
@@ -167,7 +167,7 @@ def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
 def test_far_station_and_absurd_times_are_left_out_not_the_event():
     """One station beyond the models' offset range, one above their depth range, and picks an
     hour late: each is left out with its reason, and the event is located from the rest."""
-    from obspy_hyposvi.locate.locate import screen_events
+    from obspy_hyposvi.locate.engine import screen_events
 
     obs = EVENTS[1]
     xyz = obs.station_xyz_km.copy()
@@ -197,7 +197,7 @@ def test_a_cloud_stranded_on_a_depth_plateau_restarts_at_the_better_depth():
     """A log-posterior with a narrow mode at 8 km and a flat shoulder 40 units lower: a cloud
     left on the shoulder (zero gradient) is found by the depth scan and moved to the mode; a
     cloud already at the mode is left alone."""
-    from obspy_hyposvi.locate.locate import _rescue_stranded_depths
+    from obspy_hyposvi.locate.engine import _rescue_stranded_depths
 
     mode = torch.tensor([1.0, 2.0, 8.0], dtype=torch.float64)
 
