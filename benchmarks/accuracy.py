@@ -92,9 +92,9 @@ def score(report, truth, moved: set) -> dict:
                "origin_time_inside_68": bool(abs(dt) <= res.origin_time_uncertainty_s),
                "inside_68": bool(m2 <= k68), "inside_90": bool(m2 <= k90),
                "semi_major_km": res.ellipsoid.semi_major_km,
-               "mode_share": res.extra.get("mode_share"),
-               "converged": bool(res.extra.get("converged", True)),
-               "quality_note": res.extra.get("quality_note", ""),
+               "mode_share": res.mode_share,
+               "converged": bool(res.converged),
+               "quality_note": res.quality_note,
                "station_term_sd_km": res.extra.get("station_term_sd_km"),
                "station_term_sd_s": res.extra.get("station_term_sd_s")}
         for name, point in (("kde_mode", res.kde_mode_xyz_km), ("map", res.map_xyz_km)):

@@ -99,7 +99,7 @@ def time_run(locator: Locator, catalog, inventory, device: torch.device) -> dict
     n = len(catalog)
     located = [r for r in report.results if isinstance(r, LocationResult)]
     return {"n_events": n, "n_located": len(located),
-            "n_unconverged": sum(not r.extra.get("converged", True) for r in located),
+            "n_unconverged": sum(not r.converged for r in located),
             "mean_picks": round(float(np.mean([len(e.picks) for e in catalog])), 1),
             "seconds": round(t3 - t0, 2), "events_per_s": round(n / (t3 - t0), 2),
             "cpu_seconds": round(time.process_time() - cpu0, 2),

@@ -259,7 +259,7 @@ def _counts(results: Sequence) -> dict:
     """Events located, and those whose particles did not reach the posterior (rejected)."""
     located = [r for r in results if isinstance(r, LocationResult)]
     return {"n_located": len(located),
-            "n_unconverged": sum(not r.extra.get("converged", True) for r in located)}
+            "n_unconverged": sum(not r.converged for r in located)}
 
 
 # ------------------------------------------------------------------------------------- parts

@@ -128,18 +128,18 @@ class LocateReport:
             lines += [f"    pick {r.pick_id} ({r.station or 'no station'}) left out: {r.reason}"
                       for r in by_event.get(eid, [])]
         located = [r for r in self.results if isinstance(r, LocationResult)]
-        lines += [f"  unconverged (origin rejected): {r.event_id}: {r.extra['quality_note']}"
-                  for r in located if not r.extra.get("converged", True)]
+        lines += [f"  unconverged (origin rejected): {r.event_id}: {r.quality_note}"
+                  for r in located if not r.converged]
         outliers = [(r.event_id, len(r.pick_notes)) for r in located if r.pick_notes]
         if outliers:
             lines.append(f"  outlier picks left out: {sum(n for _, n in outliers)} in "
                          f"{len(outliers)} events (weight-0 arrivals, residual in the comment)")
             lines += [f"    {eid}: {n}" for eid, n in outliers]
         lines += [f"  posterior cut by the search box: {r.event_id}: {w}" for r in located
-                  if r.extra.get("converged", True) for w in r.extra.get("warnings", ())]
-        multimodal = [r for r in located if r.extra.get("mode_share", 1.0) < 0.5]
+                  if r.converged for w in r.warnings]
+        multimodal = [r for r in located if r.mode_share < 0.5]
         lines += [f"  several modes: {r.event_id}: the main one holds "
-                  f"{r.extra['mode_share']:.0%} of the particles; the uncertainty covers all"
+                  f"{r.mode_share:.0%} of the particles; the uncertainty covers all"
                   for r in multimodal]
         located_ids = {r.event_id for r in located}
         n_in_located = sum(len(by_event.get(eid, [])) for eid in located_ids)

@@ -66,7 +66,7 @@ def test_example_events_located_at_their_true_hypocentres(report, example):
         origin = event.preferred_origin()
         true = truth[str(event.resource_id)]
         assert result.event_id == str(event.resource_id)
-        assert result.extra["converged"] and origin.evaluation_status != "rejected"
+        assert result.converged and origin.evaluation_status != "rejected"
         dist_m, _, _ = gps2dist_azimuth(origin.latitude, origin.longitude, float(true["lat"]),
                                         float(true["lon"]))
         depth_error_km = origin.depth / 1e3 - float(true["depth_km"])  # QuakeML depth in m

@@ -306,11 +306,11 @@ def _build_origin(result: LocationResult, observations: Observations, projection
         comment(settings_text(result.extra, model_info, version, level)),
     ]
     status = "preliminary"
-    if not result.extra.get("converged", True):
+    if not result.converged:
         # STYLE.md: a run that fails its quality checks yields a rejected origin
         status = "rejected"
         comments.append(comment(f"obspy_hyposvi {version}: rejected: "
-                                f"{result.extra['quality_note']}"))
+                                f"{result.quality_note}"))
     origin = make(
         Origin,
         scope=scope,
@@ -364,8 +364,8 @@ def _method_text(result: LocationResult, projection: Projection, version: str) -
     extra = result.extra
     text = (f"obspy_hyposvi {version}: hypocentre = "
             f"{extra.get('hypocentre_estimator', 'posterior mean')}")
-    if "mode_share" in extra:
-        text += (f" ({extra['mode_share']:.0%} of the {extra.get('placed_fraction', 1):.0%} "
+    if "placed_fraction" in extra:
+        text += (f" ({result.mode_share:.0%} of the {extra['placed_fraction']:.0%} "
                  "particles that sample the posterior")
         text += f"; {extra['n_modes']} modes)" if extra.get("n_modes", 1) > 1 else ")"
     if result.map_xyz_km is not None:
@@ -379,7 +379,7 @@ def _method_text(result: LocationResult, projection: Projection, version: str) -
         text += f"; {extra['n_outliers']} outlier picks left out (weight 0)"
     if extra.get("n_station_terms"):
         text += f"; station terms applied to {extra['n_station_terms']} picks"
-    for warning in extra.get("warnings", ()):
+    for warning in result.warnings:
         text += f"; warning: {warning}"
     return text
 
@@ -498,7 +498,10 @@ def _extra(result: LocationResult, model_info: dict, level: float,
         if value is not None:
             target[_xml_name(key)] = {"value": value, "namespace": NAMESPACE}
 
-    for key, value in sorted(result.extra.items()):
+    # the typed diagnostics beside the loose ones, in one sorted list as before they were typed
+    figures = {**result.extra, "converged": result.converged,
+               "quality_note": result.quality_note, "mode_share": result.mode_share}
+    for key, value in sorted(figures.items()):
         put(extra, key, value)
     put(extra, "confidence_level", level)
     put(extra, "meridian_convergence_deg", convergence_deg)

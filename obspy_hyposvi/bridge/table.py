@@ -122,7 +122,7 @@ def solution_rows(report: Any) -> list[SolutionRow]:
                                     note=str(getattr(result, "reason", ""))))
             continue
         rows.append(_row_for_origin(index + 1, event_id, origin,
-                                    str(result.extra.get("quality_note", ""))))
+                                    str(result.quality_note)))
     return rows
 
 

@@ -606,10 +606,10 @@ def log_quality(results: Sequence) -> None:
     """One warning per location that failed its checks, and one per search-box limit that cuts
     a located event's posterior (callers log final passes only)."""
     for res in results:
-        if isinstance(res, LocationResult) and res.extra.get("quality_note"):
-            logger.warning("event %s: %s", res.event_id, res.extra["quality_note"])
+        if isinstance(res, LocationResult) and res.quality_note:
+            logger.warning("event %s: %s", res.event_id, res.quality_note)
         elif isinstance(res, LocationResult):
-            for warning in res.extra.get("warnings", ()):
+            for warning in res.warnings:
                 logger.warning("event %s: %s", res.event_id, warning)
 
 
@@ -836,18 +836,17 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, post, kde, tt, ta
         particles_xyz_km=particles, cluster_mask=post.mode_mask, sigma_s=sigma,
         map_xyz_km=post.best_particle_km, kde_mode_xyz_km=kde_mode,
         pick_notes={int(i): why for i, why in excluded.items()},
-        placed_mask=post.placed_mask,
+        placed_mask=post.placed_mask, converged=not quality, quality_note=quality,
+        mode_share=float(post.mode_share), warnings=tuple(warnings),
         # per particle, for the posterior samples file (bridge.samples)
         particle_log_prob=np.asarray(log_prob, dtype=float),
         particle_origin_time_s=np.asarray(t0_particles, dtype=float),
         particle_mode_label=post.mode_labels,
         extra={"n_particles": int(len(particles)), "n_epochs": int(info["n_epochs"]),
                "cluster_fraction": float(post.mode_mask.mean()),
-               "mode_share": post.mode_share, "n_modes": post.n_modes,
+               "n_modes": post.n_modes,
                "cluster_eps_km": post.eps_km,
                "placed_fraction": post.placed_fraction,
-               "converged": not quality, "quality_note": quality,
-               "warnings": warnings,
                "normalised_rms": normalised_rms, "n_used_picks": n_used,
                "hypocentre_estimator": "posterior mean of the dominant mode",
                "kde_bandwidth_km": bandwidth, "likelihood": likelihood.kind,

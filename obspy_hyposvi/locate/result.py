@@ -85,8 +85,19 @@ class LocationResult:
     placed_mask
         ``(n_particles,)`` True for particles that sample the posterior (within 10.6 of the
         best log-posterior); the covariance is theirs.
+    converged
+        False when the location failed a check (particles did not gather, residuals far above
+        the errors, a box wall, above the stations): its origin is written as rejected.
+    quality_note
+        Why, in words (empty when ``converged``).
+    mode_share
+        Share of the sampled particles in the dominant mode (below 0.5: several modes).
+    warnings
+        Notes that leave the location standing, e.g. a search-box limit that cuts the
+        posterior.
     extra
-        Scalar diagnostics (n_particles, n_epochs, cluster_fraction, kde_bandwidth_km...).
+        Further scalar diagnostics (n_particles, n_epochs, cluster_fraction,
+        kde_bandwidth_km...).
     particle_log_prob
         ``(n_particles,)`` unnormalised log-posterior of each final particle (None where not
         kept).
@@ -117,6 +128,10 @@ class LocationResult:
     kde_mode_xyz_km: np.ndarray | None = None
     pick_notes: dict = field(default_factory=dict)
     placed_mask: np.ndarray | None = None
+    converged: bool = True
+    quality_note: str = ""
+    mode_share: float = 1.0
+    warnings: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
     particle_log_prob: np.ndarray | None = None
     particle_origin_time_s: np.ndarray | None = None

@@ -106,8 +106,12 @@ def make_event() -> Event:
 def make_result(observations, *, hypocentre_xyz_km=None, confidence_level=68.27,
                 weight=None, takeoff_deg=None, extra=None, ellipsoid=None,
                 horizontal_uncertainty_km=(1.2, 0.8, 30.0)) -> LocationResult:
-    """A LocationResult by hand, consistent with ``observations`` (same pick count)."""
+    """A LocationResult by hand, consistent with ``observations`` (same pick count); the typed
+    diagnostics (``converged``, ``quality_note``, ``mode_share``) may come in ``extra``."""
     n = observations.n_picks
+    extra = None if extra is None else dict(extra)
+    typed = {key: extra.pop(key) for key in ("converged", "quality_note", "mode_share")
+             if extra is not None and key in extra}
     if hypocentre_xyz_km is None:
         hypocentre_xyz_km = np.append(observations.station_xyz_km[:, :2].mean(axis=0), 10.0)
     if ellipsoid is None:
@@ -132,6 +136,7 @@ def make_result(observations, *, hypocentre_xyz_km=None, confidence_level=68.27,
         cluster_mask=np.arange(150) < 120,
         extra={"n_particles": 150, "n_epochs": 175, "cluster_fraction": 0.8,
                "kde_bandwidth_km": 0.35} if extra is None else extra,
+        **typed,
     )
 
 

@@ -9,7 +9,10 @@ libm), except ``horizontalUncertainty``: the confidence-circle radius now comes 
 Gauss-Legendre nodes instead of adaptive quadrature (1e-11 apart on these covariances).
 
 Run ``python tests/bridge/test_located_output.py`` to write the files again, with the bridge
-on the path, after a deliberate change of the output.
+on the path, after a deliberate change of the output. Written again once since: when
+``converged``, ``quality_note`` and ``mode_share`` became typed fields of the result, every
+origin states all three (the first event here had stated only ``converged``); nothing else
+changed.
 """
 
 from __future__ import annotations

@@ -220,8 +220,7 @@ def test_unconverged_location_gives_a_rejected_origin_that_says_why(
     import dataclasses
 
     note = "particles did not gather: the dominant cluster holds 12% of them"
-    bad = dataclasses.replace(result, extra={**result.extra, "converged": False,
-                                             "quality_note": note})
+    bad = dataclasses.replace(result, converged=False, quality_note=note)
     origin = origin_from_result(bad, observations, projection, model_info=MODEL_INFO,
                                 version=VERSION)
     assert origin.evaluation_status == "rejected"

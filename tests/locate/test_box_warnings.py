@@ -31,9 +31,9 @@ def test_a_cloud_cut_by_the_models_depth_limit_is_named():
 
 
 def test_warnings_of_located_events_are_logged(caplog):
-    # only the two fields log_quality reads
+    # only the fields log_quality reads
     res = LocationResult.__new__(LocationResult)
-    res.__dict__.update(event_id="ev1", extra={"quality_note": "", "warnings": ["cut here"]})
+    res.__dict__.update(event_id="ev1", quality_note="", warnings=("cut here",), extra={})
     with caplog.at_level(logging.WARNING, logger="obspy_hyposvi.locate.engine"):
         log_quality([res])
     assert "event ev1: cut here" in caplog.text

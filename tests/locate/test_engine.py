@@ -99,7 +99,7 @@ def test_annealed_errors_bring_the_particles_to_the_main_mode():
         report = locator.run(catalog, inventory)
         # the share of particles that sample the posterior (within 10.6 of the best)
         fractions[factor] = [r.extra["placed_fraction"] for r in report.results]
-        converged[factor] = [r.extra["converged"] for r in report.results]
+        converged[factor] = [r.converged for r in report.results]
         rescued[factor] = [r.extra["depth_rescue"] for r in report.results]
     # (without annealing 87-94 % of the particles stopped on ridges, before the depth scan
     # of _rescue_stranded_depths existed; the scan now also catches many of those)
@@ -155,13 +155,13 @@ def test_summary_flags_stuck_particles_but_not_a_wide_posterior():
     stuck = np.vstack([np.array([2.0, -3.0, 8.0]) + rng.normal(0, 0.1, (20, 3)),
                        rng.uniform(-60, 60, (130, 3))])
     res = summarise(stuck, np.r_[-rng.uniform(0, 2, 20), -40.0 - rng.uniform(0, 20, 130)])
-    assert not res.extra["converged"] and "did not gather" in res.extra["quality_note"]
+    assert not res.converged and "did not gather" in res.quality_note
     assert res.extra["placed_fraction"] == pytest.approx(20 / 150)
-    assert res.extra["converged"] is False
+    assert res.converged is False
     # a solution far above the highest station is rejected as such
     above = np.array([2.0, -3.0, -2.9]) + rng.normal(0, 0.01, (150, 3))
     res = summarise(above, -rng.uniform(0.0, 1.0, 150))
-    assert "above the highest station" in res.extra["quality_note"]
+    assert "above the highest station" in res.quality_note
 
 
 def test_far_station_and_absurd_times_are_left_out_not_the_event():
@@ -238,6 +238,6 @@ def test_picks_of_a_source_far_outside_the_box_give_a_rejected_origin():
                         likelihood=LikelihoodConfig(error_model=ErrorModel(
                             fraction=0.0, min_s=0.02, max_s=0.02)),
                         search=SearchConfig(margin_km=10.0))[0]
-    assert not res.extra["converged"]
-    assert "times the pick errors" in res.extra["quality_note"]
+    assert not res.converged
+    assert "times the pick errors" in res.quality_note
     assert res.extra["normalised_rms"] > 3
