@@ -229,6 +229,11 @@ def test_train_tiny_then_info(capsys, tmp_path):
     assert main(["info", str(out)]) == 0
     meta = json.loads(capsys.readouterr().out)
     assert meta["phase"] == "S" and meta["domain"]["depth_km"] == [-3.0, 40.0]
+    # the checkpoint states its accuracy over the whole domain it advertises, by band
+    whole = meta["validation"]["whole_domain"]
+    assert whole["source_depth_km"] == [-3.0, 40.0]
+    assert whole["max_offset_km"] == meta["domain"]["max_offset_km"]
+    assert len(meta["validation"]["by_range"]) > 1
     named = tmp_path / "named-S.pt"
     assert main(["train", str(DATA / "velocity_socal_layers.csv"), "--phase", "S", "-o",
                  str(named), "--steps", "50", "--width", "8", "--layers", "1",

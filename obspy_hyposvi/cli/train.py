@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .. import __version__
-    from ..eikonet.checkpoint import save_checkpoint
+    from ..eikonet.checkpoint import revalidate_checkpoint, save_checkpoint
     from ..eikonet.resume import load_training_state, save_training_state, training_state_path
     from ..eikonet.train import checkpoint_metadata, train_eikonet_1d
     from ..eikonet.train3d import checkpoint_metadata_3d, train_eikonet_3d
@@ -191,6 +191,10 @@ def run(args: argparse.Namespace) -> int:
     # str: torch.load(weights_only=True) refuses anything else
     meta = json.loads(json.dumps(meta))
     save_checkpoint(args.output, net.state_dict(), meta)
+    if not isinstance(model, Grid3D):
+        # the figures over the whole domain the model advertises, as the bundled ones state
+        # (the training's own figures cover offsets to 250 km and sources to 40 km)
+        revalidate_checkpoint(args.output)
     if state_path.exists():
         state_path.unlink()  # the finished checkpoint supersedes the resumable state
     val = report.validation
