@@ -270,17 +270,18 @@ class TableCache:
     """
 
     def __init__(self, spacing_km: tuple[float, float, float] = (1.0, 0.25, 0.25)) -> None:
-        self.spacing_km = tuple(spacing_km)
+        self.spacing_km = tuple(float(s) for s in spacing_km)
         self._tables: dict[int, TravelTimeTable] = {}
 
     def table(self, model, extent: TableExtent) -> TravelTimeTable:
         """A table of ``model`` that covers ``extent`` (built, or grown to the union of the
         old and new extents, when needed)."""
         old = self._tables.get(id(model))
-        if old is not None and old.model is model and old.covers(extent) \
-                and old.spacing_km == tuple(float(s) for s in self.spacing_km):
+        if old is not None and old.model is not model:  # an id reused by a new object
+            old = None
+        if old is not None and old.covers(extent):
             return old
-        if old is not None and old.model is model:
+        if old is not None:
             extent = old.extent.union(extent)
         new = TravelTimeTable(model, extent.rounded(), self.spacing_km)
         self._tables[id(model)] = new

@@ -175,6 +175,14 @@ def _event_seed(seed: int, event_id: str) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32(event_id.encode())) % (2**63 - 1)
 
 
+def _reach_km(lower: np.ndarray, upper: np.ndarray, stations_xyz_km: np.ndarray) -> float:
+    """Largest horizontal offset between a corner of the box ``lower``..``upper`` (its first
+    two coordinates) and a station (``(n, 2)`` or ``(n, 3)`` positions), km."""
+    corners = np.array([[x, y] for x in (lower[0], upper[0]) for y in (lower[1], upper[1])])
+    return float(np.max(np.hypot(*(corners[:, None, :]
+                                   - stations_xyz_km[None, :, :2]).transpose(2, 0, 1))))
+
+
 def search_box(obs: Observations, models: Sequence,
                config: SearchConfig) -> tuple[np.ndarray, np.ndarray]:
     """Search box ``(lower, upper)`` of one event, km, inside every model's valid domain.
@@ -207,8 +215,7 @@ def search_box(obs: Observations, models: Sequence,
     lower = np.array([xyz[:, 0].min() - config.margin_km, xyz[:, 1].min() - config.margin_km, z_lo])
     upper = np.array([xyz[:, 0].max() + config.margin_km, xyz[:, 1].max() + config.margin_km, z_hi])
     max_offset = min(m.max_offset_km for m in models)
-    corners = np.array([[x, y] for x in (lower[0], upper[0]) for y in (lower[1], upper[1])])
-    reach = np.max(np.hypot(*(corners[:, None, :] - xyz[None, :, :2]).transpose(2, 0, 1)))
+    reach = _reach_km(lower, upper, xyz)
     if reach > max_offset:
         raise OutsideModelDomainError(
             f"event {obs.event_id}: stations and search margin span {reach:.0f} km, more than the "
@@ -353,9 +360,7 @@ def exclude_out_of_domain(obs: Observations, models: Sequence,
     while keep.sum() > 1:
         pts = xyz[keep, :2]
         lo, hi = pts.min(0) - config.margin_km, pts.max(0) + config.margin_km
-        corners = np.array([[x, y] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])])
-        reach = np.max(np.hypot(*(corners[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)))
-        if reach <= max_offset:
+        if _reach_km(lo, hi, pts) <= max_offset:
             break
         centre = np.median(pts, axis=0)
         idx = np.flatnonzero(keep)
@@ -488,9 +493,7 @@ def table_extent(ready: Sequence[ReadyEvent]) -> TableExtent:
     for event in ready:
         lower, upper = event.lower_km, event.upper_km
         stations = event.observations.station_xyz_km
-        corners = np.array([[x, y] for x in (lower[0], upper[0]) for y in (lower[1], upper[1])])
-        offsets = np.hypot(*(corners[:, None, :] - stations[None, :, :2]).transpose(2, 0, 1))
-        reach = max(reach, float(offsets.max()))
+        reach = max(reach, _reach_km(lower, upper, stations))
         src_lo, src_hi = min(src_lo, float(lower[2])), max(src_hi, float(upper[2]))
         rcv_lo = min(rcv_lo, float(stations[:, 2].min()))
         rcv_hi = max(rcv_hi, float(stations[:, 2].max()))

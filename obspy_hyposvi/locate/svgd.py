@@ -194,26 +194,31 @@ def run_svgd(log_prob: Callable[..., torch.Tensor], particles: torch.Tensor,
     running = torch.ones(n_batch, dtype=torch.bool, device=device) if active is None \
         else active.to(device=device, dtype=torch.bool).clone()
     epochs = torch.zeros(n_batch, dtype=torch.int64, device=device)
-    lo = lower if lower is None or lower.shape[0] != n_batch else lower.clone()
-    hi = upper if upper is None or upper.shape[0] != n_batch else upper.clone()
+    lo, hi = lower, upper
     target = log_prob
-    if subset is not None and not bool(running.all()):
-        keep = torch.nonzero(running).flatten()
-        rows, x, running = rows[keep], x[keep], running[keep]
-        lo = lo[keep] if lo is not None and lo.shape[0] == n_batch else lo
-        hi = hi[keep] if hi is not None and hi.shape[0] == n_batch else hi
-        target = subset(rows)
     m1 = torch.zeros_like(x)
     m2 = torch.zeros_like(x)
+    window_move = torch.zeros(n_batch, dtype=x.dtype, device=device)
+
+    def cut():
+        """Keep only the rows of the problems still running, in every per-problem tensor."""
+        nonlocal rows, x, running, lo, hi, m1, m2, window_move, target
+        keep = torch.nonzero(running).flatten()
+        n_rows = x.shape[0]
+        lo = lo[keep] if lo is not None and lo.shape[0] == n_rows else lo
+        hi = hi[keep] if hi is not None and hi.shape[0] == n_rows else hi
+        rows, x, running = rows[keep], x[keep], running[keep]
+        m1, m2, window_move = m1[keep], m2[keep], window_move[keep]
+        target = subset(rows)
+
+    if subset is not None and not bool(running.all()):
+        cut()
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     ratio = config.final_learning_rate / config.learning_rate
-    window_move = torch.zeros(x.shape[0], dtype=x.dtype, device=device)
     in_window = 0
-    epoch = 0
     move = x.new_zeros(())
     for epoch in range(1, config.n_epochs + 1):
-        if x.shape[0] == 0:
-            epoch -= 1
+        if x.shape[0] == 0:  # every problem was inactive from the start
             break
         frac = (epoch - 1) / max(config.n_epochs - 1, 1)
         # cosine decay in log space from learning_rate to final_learning_rate
@@ -247,15 +252,8 @@ def run_svgd(log_prob: Callable[..., torch.Tensor], particles: torch.Tensor,
                 if n_running == 0:
                     break
                 if subset is not None and n_running <= 0.75 * x.shape[0]:
-                    # cut the batch down to the problems still moving
-                    out[rows] = x
-                    keep = torch.nonzero(running).flatten()
-                    n_rows = x.shape[0]
-                    lo = lo[keep] if lo is not None and lo.shape[0] == n_rows else lo
-                    hi = hi[keep] if hi is not None and hi.shape[0] == n_rows else hi
-                    rows, x, running = rows[keep], x[keep], running[keep]
-                    m1, m2, window_move = m1[keep], m2[keep], window_move[keep]
-                    target = subset(rows)
+                    out[rows] = x  # the stopped problems' final particles
+                    cut()
     out[rows] = x
     epochs_np = epochs.cpu().numpy()
     return out.detach(), {"n_epochs": int(epochs_np.max(initial=0)), "epochs": epochs_np,
