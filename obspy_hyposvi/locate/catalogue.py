@@ -64,7 +64,7 @@ from .svgd import SVGDConfig
 
 __all__ = ["EstimationConfig", "ErrorModelEstimate", "CatalogueRun", "estimate_error_model",
            "flag_outliers", "distant_picks", "estimate_station_terms", "apply_station_terms",
-           "anchor_station_terms", "joint_station_terms", "widen_for_station_terms",
+           "joint_station_terms", "widen_for_station_terms",
            "locate_catalogue"]
 
 logger = logging.getLogger(__name__)
@@ -381,38 +381,6 @@ def estimate_station_terms(results: Sequence, observations: Sequence[Observation
         n = len(values)
         if n >= min_picks:
             out[key] = (float(np.median(values)) * n / (n + 2.0), n)
-    return out
-
-
-def anchor_station_terms(terms: Mapping[tuple[str, str], float],
-                         positions: Mapping[str, np.ndarray]) -> dict[tuple[str, str], float]:
-    """Station terms less, per phase, their mean and their linear trend across the network.
-
-    A common delay of every station is origin time, and a delay growing linearly across the
-    network is nearly what a shift of every event does: the residuals cannot tell those from
-    the locations, and iterating the terms lets them drift along with the locations (on a
-    small straight-ray test the terms of stations without delay reached 0.7 s after six
-    iterations). Removing both keeps the terms to what the residuals do determine. With fewer
-    than 4 stations of a phase only the mean is removed.
-
-    :func:`locate_catalogue` no longer anchors: the delays those components hold stay in the
-    picks and bias every location alike (on the accuracy benchmark's U(-0.2, 0.2) s delays,
-    only 7 % of truths inside the 68 % ellipsoids). It estimates the terms jointly with the
-    locations instead (:func:`joint_station_terms`), where a prior pins the one direction
-    the data cannot resolve. Kept for comparisons.
-    """
-    out = dict(terms)
-    for phase in _PHASES:
-        keys = [k for k in terms if k[1] == phase and k[0] in positions]
-        if not keys:
-            continue
-        value = np.array([terms[k] for k in keys])
-        xy = np.array([positions[k[0]] for k in keys], dtype=float)
-        design = (np.column_stack([np.ones(len(keys)), xy - xy.mean(0)]) if len(keys) >= 4
-                  else np.ones((len(keys), 1)))
-        coef, *_ = np.linalg.lstsq(design, value, rcond=None)
-        for k, v in zip(keys, value - design @ coef):
-            out[k] = float(v)
     return out
 
 

@@ -6,7 +6,6 @@ from straight_rays import Homogeneous
 
 from obspy_hyposvi.locate.catalogue import (
     EstimationConfig,
-    anchor_station_terms,
     apply_station_terms,
     estimate_error_model,
     estimate_station_terms,
@@ -225,21 +224,6 @@ def test_catalogue_run_estimates_station_terms():
     assert run.joint_terms is not None and run.joint_terms.n_events == 16
     for res in run.results:
         assert res.extra["station_term_sd_km"] > 0 and res.extra["station_term_sd_s"] > 0
-
-
-def test_anchoring_removes_mean_and_trend_per_phase():
-    """Kept for comparisons (the catalogue run no longer anchors): what is left has no mean
-    and no linear trend across the stations, per phase."""
-    rng = np.random.default_rng(10)
-    xy = rng.uniform(-30, 30, (9, 2))
-    positions = {f"S{k}": p for k, p in enumerate(xy)}
-    terms = {(f"S{k}", ph): float(v) for k in range(9) for ph, v in
-             zip("PS", 0.3 + 0.01 * xy[k] @ [1.0, -2.0] + rng.normal(0, 0.05, 2))}
-    out = anchor_station_terms(terms, positions)
-    for ph in "PS":
-        v = np.array([out[(f"S{k}", ph)] for k in range(9)])
-        design = np.column_stack([np.ones(9), xy])
-        np.testing.assert_allclose(design.T @ v, 0, atol=1e-10)
 
 
 def test_picks_beyond_the_maximum_distance_are_left_out_with_the_reason():
