@@ -19,6 +19,14 @@ same as the serial run's.
   same number of threads and the same library build as the serial run (reductions over
   several threads can change float round-off). Dask's own worker processes use one thread
   (its ``OMP_NUM_THREADS=1`` default).
+- **One GPU per worker.** A bare ``device="cuda"`` is resolved on each worker by
+  :func:`worker_device`: worker ``k`` of ``n`` visible GPUs uses ``cuda:{k % n}``, so that the
+  workers of a ``LocalCluster`` (named 0, 1, ...) spread over the GPUs instead of all using
+  ``cuda:0``. An explicit ``"cuda:1"`` or ``"cpu"`` is used as given on every worker; a
+  dask-cuda worker, whose own GPU is its ``cuda:0``, uses ``cuda:0``. On GPUs of one model,
+  which GPU runs a chunk does not change its arithmetic; with ``SearchConfig(batch_size=
+  "auto")`` on a GPU, though, the serial run batches by free memory and the workers by chunk,
+  so the locations then equal the serial run's within float round-off only.
 
 Dask is optional: importing this module does not import it; calling
 :func:`run_distributed` or :func:`locate_distributed` without it raises an ``ImportError``
@@ -28,9 +36,12 @@ that says ``pip install obspy_hyposvi[distributed]``.
 from __future__ import annotations
 
 import logging
+import re
+import sys
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +49,7 @@ from typing import Any
 from obspy import Catalog, Inventory
 
 from .eikonet.pairing import model_sources
+from .errors import HypoSVIError
 from .locate.likelihood import LikelihoodConfig
 from .locate.engine import ReadyEvent, SearchConfig, locate_ready
 from .locate.result import LocationResult
@@ -45,7 +57,7 @@ from .locate.summary import SummaryConfig
 from .locate.svgd import SVGDConfig
 from .locator import LocateReport, Locator
 
-__all__ = ["INSTALL_HINT", "locate_distributed", "run_distributed"]
+__all__ = ["INSTALL_HINT", "locate_distributed", "run_distributed", "worker_device"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +92,8 @@ class _Job:
 
 
 class _WorkerCache:
-    """Locators of one worker keyed by ``(model, device)``; loads each at most once."""
+    """Locators of one worker keyed by ``(model, device)``, the device as resolved on the worker
+    (``"cuda:1"``, not ``"cuda"``); loads each at most once."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -97,9 +110,121 @@ class _WorkerCache:
             return self.locators[key]
 
 
+def worker_device(device: str, worker_index: int, n_devices: int) -> str:
+    """The torch device of Dask worker ``worker_index``: a bare ``"cuda"`` goes round-robin
+    over the GPUs the worker sees; any other device is kept as given.
+
+    Parameters
+    ----------
+    device
+        The run's device: ``"cpu"``, ``"cuda"`` (any GPU: one per worker), or an explicit
+        ``"cuda:1"`` (that GPU on every worker).
+    worker_index
+        The worker's index, 0 for the first worker (a ``LocalCluster`` names its workers
+        0, 1, ...; see :func:`_worker_index` for other names). Any integer: only its remainder
+        by ``n_devices`` counts.
+    n_devices
+        GPUs visible to the worker (``torch.cuda.device_count()``); read only for ``"cuda"``.
+
+    Returns
+    -------
+    str
+        ``f"cuda:{worker_index % n_devices}"`` for ``"cuda"``, else ``device``.
+
+    Raises
+    ------
+    ValueError
+        ``device`` is ``"cuda"`` and ``n_devices`` < 1.
+
+    Examples
+    --------
+    >>> [worker_device("cuda", k, 2) for k in range(4)]
+    ['cuda:0', 'cuda:1', 'cuda:0', 'cuda:1']
+    >>> worker_device("cuda:1", 0, 2), worker_device("cpu", 3, 2)
+    ('cuda:1', 'cpu')
+    """
+    if device != "cuda":
+        return device
+    if n_devices < 1:
+        raise ValueError(f"n_devices={n_devices}: device 'cuda' needs at least one visible GPU")
+    return f"cuda:{worker_index % n_devices}"
+
+
+def _worker_index(name: Any) -> int:
+    """A stable index from a Dask worker's name, for :func:`worker_device`.
+
+    - an integer, or a string of digits (``dask worker --name 3``): that integer. A
+      ``LocalCluster`` (and the ``--workers`` option of ``hyposvi locate``) names its workers
+      0..N-1, so N workers on N GPUs get one GPU each;
+    - a name ending in ``-<digits>``: those digits (``dask worker --nworkers 2 --name gpu``
+      names its workers ``gpu-0`` and ``gpu-1``; dask-jobqueue's names end so too);
+    - any other name (by default a worker is named by its address, ``tcp://host:port``): the
+      CRC-32 of the name. It is stable across processes and runs (Python's ``hash`` of a
+      string is not), but two such workers may land on the same GPU; name the workers
+      0..N-1, or give each an explicit device, to place them.
+    """
+    if isinstance(name, int) and not isinstance(name, bool):
+        return name
+    text = str(name)
+    if text.isascii() and text.isdigit():
+        return int(text)
+    match = re.search(r"-(\d+)$", text)
+    if match:
+        return int(match.group(1))
+    return zlib.crc32(text.encode())
+
+
+def _resolve_device(device: str, worker: Any) -> str:
+    """The device ``worker`` runs ``device`` on (:func:`worker_device`, from its name and the
+    GPUs it sees).
+
+    Raises
+    ------
+    HypoSVIError
+        ``device`` is ``"cuda"`` and the worker sees no GPU.
+    """
+    if device != "cuda":
+        return device  # no torch.cuda call: a CPU run never touches the CUDA runtime
+    if "dask_cuda" in sys.modules:
+        # a dask-cuda worker (LocalCUDACluster, dask-cuda-worker) lists its own GPU first in
+        # its CUDA_VISIBLE_DEVICES, rotated per worker: its cuda:0 is its own GPU, and
+        # cuda:{index} would point several workers at one GPU
+        return "cuda:0"
+    import torch
+
+    n_devices = torch.cuda.device_count()
+    if n_devices < 1:
+        raise HypoSVIError(f"Dask worker {worker.name!r} ({worker.address}) sees no CUDA "
+                           "device for device='cuda'; run the workers on GPU machines, or "
+                           "use device='cpu'")
+    return worker_device(device, _worker_index(worker.name), n_devices)
+
+
+def _task_device(device: str) -> str:
+    """The device the worker running this task resolves ``device`` to (:func:`_resolve_device`);
+    ``device`` as given outside a worker, e.g. under Dask's synchronous scheduler."""
+    from distributed import get_worker
+
+    try:
+        worker = get_worker()
+    except ValueError:  # not running on a worker
+        return device
+    return _resolve_device(device, worker)
+
+
+def _on_device(device: str) -> AbstractContextManager:
+    """``torch.cuda.device(device)`` for a CUDA device with an index, else a no-op context."""
+    import torch
+
+    torch_device = torch.device(device)
+    if torch_device.type != "cuda" or torch_device.index is None:
+        return nullcontext()
+    return torch.cuda.device(torch_device)
+
+
 def _worker_locator(model: str, device: str) -> Locator:
-    """The cached :class:`Locator` of the worker running this task (a fresh one outside a
-    worker, e.g. under Dask's synchronous scheduler)."""
+    """The cached :class:`Locator` of the worker running this task, on ``device`` as resolved
+    on the worker (a fresh one outside a worker, e.g. under Dask's synchronous scheduler)."""
     from distributed import get_worker
 
     try:
@@ -113,10 +238,14 @@ def _worker_locator(model: str, device: str) -> Locator:
 
 def _locate_chunk(job: _Job, chunk: Sequence[ReadyEvent]) -> list[LocationResult]:
     """Worker task: SVGD on a chunk of screened events, in ``job.search.batch_size`` batches."""
-    locator = _worker_locator(job.model, job.device)
-    return locate_ready(chunk, locator.models, svgd=job.svgd, likelihood=job.likelihood,
-                        summary=job.summary, search=job.search, device=job.device,
-                        tables=locator.tables)
+    device = _task_device(job.device)
+    # the worker's GPU as torch's current device too: anything that takes the current device
+    # (a CUDA context, a default stream) then opens on that GPU, not on every worker's cuda:0
+    with _on_device(device):
+        locator = _worker_locator(job.model, device)
+        return locate_ready(chunk, locator.models, svgd=job.svgd, likelihood=job.likelihood,
+                            summary=job.summary, search=job.search, device=device,
+                            tables=locator.tables)
 
 
 def _model_key(model: str | Path) -> str:
@@ -187,7 +316,10 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
         default). Must be a multiple of the batch size, so that the results equal the serial
         run's. Smaller chunks spread a small catalogue over more workers.
     device
-        Torch device of the workers (and of the client's model load).
+        Torch device of the workers (and of the client's model load). ``"cuda"`` gives each
+        worker one GPU: worker ``k`` of a ``LocalCluster`` (named 0..N-1) uses
+        ``cuda:{k % n_gpus}`` (:func:`worker_device`; other worker names: see
+        :func:`_worker_index`); an explicit ``"cuda:1"`` puts every worker on that GPU.
     progress
         Called with the number of events finished so far, as chunks come back.
     **settings

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from obspy import read_events
 
 from obspy_hyposvi.bridge.examples import example_dir
@@ -181,6 +182,50 @@ def test_workers_without_dask_says_how_to_install(monkeypatch, capsys, tmp_path)
     err = capsys.readouterr().err
     assert code == 1 and "pip install obspy_hyposvi[distributed]" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available")
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_workers_on_cuda_without_cuda_is_a_clear_error(device, capsys, tmp_path):
+    code = main(["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+                 "-o", str(tmp_path / "out.xml"), "--workers", "2", "--device", device])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"device '{device}' requested but CUDA is not available; use --device cpu" in err
+    assert "Traceback" not in err
+
+
+def test_a_gpu_index_past_the_visible_gpus_is_refused(monkeypatch):
+    from obspy_hyposvi.cli._common import check_device
+    from obspy_hyposvi.errors import InputError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    check_device("cuda")
+    check_device("cuda:1")
+    with pytest.raises(InputError, match=r"'cuda:2' requested but only 2 CUDA device\(s\) "
+                                         r"are visible \(cuda:0 to cuda:1\)"):
+        check_device("cuda:2")
+
+
+@pytest.mark.parametrize("n_workers, device, warned", [
+    (2, "cuda", None),  # one GPU each
+    (3, "cuda", "--workers 3 on 2 visible GPU(s): several Dask workers share a GPU"),
+    (2, "cuda:1", "--workers 2 --device cuda:1: every Dask worker uses that one GPU"),
+    (1, "cuda:1", None),
+    (8, "cpu", None),
+])
+def test_more_workers_than_gpus_is_logged(n_workers, device, warned, monkeypatch, caplog):
+    from obspy_hyposvi.cli.locate import _warn_shared_gpus
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with caplog.at_level("WARNING", logger="obspy_hyposvi.cli.locate"):
+        _warn_shared_gpus(n_workers, device)
+    messages = [r.getMessage() for r in caplog.records]
+    if warned is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and warned in messages[0]
 
 
 @needs_bundled

@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
+import types
+import zlib
 
 import numpy as np
 import pytest
+import torch
 from obspy import Catalog
 from obspy.core.event import Event, Pick, ResourceIdentifier
 
@@ -169,6 +172,132 @@ def test_without_dask_the_error_says_how_to_install(monkeypatch, catalog, invent
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
     with pytest.raises(ImportError, match=r"pip install obspy_hyposvi\[distributed\]"):
         run_distributed(catalog, inventory, **SETTINGS)
+
+
+@pytest.mark.parametrize("device, worker_index, n_devices, expected", [
+    ("cuda", 0, 2, "cuda:0"),
+    ("cuda", 1, 2, "cuda:1"),
+    ("cuda", 2, 2, "cuda:0"),  # more workers than GPUs: round-robin
+    ("cuda", 5, 4, "cuda:1"),
+    ("cuda", 3, 1, "cuda:0"),
+    ("cuda:1", 0, 2, "cuda:1"),  # an explicit GPU stays that GPU on every worker
+    ("cuda:1", 3, 4, "cuda:1"),
+    ("cpu", 1, 2, "cpu"),
+    ("cpu", 1, 0, "cpu"),  # the GPU count does not matter off CUDA
+])
+def test_worker_device_maps_bare_cuda_round_robin(device, worker_index, n_devices, expected):
+    from obspy_hyposvi.distributed import worker_device
+
+    assert worker_device(device, worker_index, n_devices) == expected
+
+
+def test_worker_device_needs_a_gpu_for_cuda():
+    from obspy_hyposvi.distributed import worker_device
+
+    with pytest.raises(ValueError, match="n_devices=0"):
+        worker_device("cuda", 0, 0)
+
+
+@pytest.mark.parametrize("name, expected", [
+    (0, 0), (3, 3),  # LocalCluster
+    ("3", 3),  # dask worker --name 3
+    ("gpu-1", 1),  # dask worker --nworkers 2 --name gpu
+    ("SLURMCluster-3-0", 0),  # dask-jobqueue: job 3, its first worker
+    ("tcp://127.0.0.1:40119", zlib.crc32(b"tcp://127.0.0.1:40119")),  # the default: address
+    ("node-a", zlib.crc32(b"node-a")),
+])
+def test_worker_index_from_the_worker_name(name, expected):
+    from obspy_hyposvi.distributed import _worker_index
+
+    assert _worker_index(name) == expected
+
+
+def _device_here(device: str) -> tuple:
+    """Task run on one worker: its name and the device it resolves ``device`` to."""
+    from distributed import get_worker
+
+    from obspy_hyposvi.distributed import _task_device
+
+    return get_worker().name, _task_device(device)  # as _locate_chunk resolves it
+
+
+def _resolved_on_each_worker(client, device: str) -> dict:
+    """``{worker name: resolved device}``, from one task pinned to each worker."""
+    futures = [client.submit(_device_here, device, workers=[address], pure=False)
+               for address in client.scheduler_info()["workers"]]
+    return dict(client.gather(futures))
+
+
+def test_each_worker_resolves_its_own_gpu(client, monkeypatch):
+    # the workers are threads of this process (processes=False): they see this torch.cuda
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert _resolved_on_each_worker(client, "cuda") == {0: "cuda:0", 1: "cuda:1"}
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert _resolved_on_each_worker(client, "cuda") == {0: "cuda:0", 1: "cuda:0"}
+    assert _resolved_on_each_worker(client, "cuda:1") == {0: "cuda:1", 1: "cuda:1"}
+    # a dask-cuda worker's own GPU is its cuda:0 (its CUDA_VISIBLE_DEVICES starts with it)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setitem(sys.modules, "dask_cuda", types.ModuleType("dask_cuda"))
+    assert _resolved_on_each_worker(client, "cuda") == {0: "cuda:0", 1: "cuda:0"}
+
+
+def test_cpu_stays_cpu_on_every_worker(client, monkeypatch):
+    from obspy_hyposvi.errors import HypoSVIError
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)  # not read for "cpu"
+    assert _resolved_on_each_worker(client, "cpu") == {0: "cpu", 1: "cpu"}
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    with pytest.raises(HypoSVIError, match="sees no CUDA device"):
+        _resolved_on_each_worker(client, "cuda")
+
+
+def _cached_devices(client) -> dict:
+    """``{worker name: sorted devices of its cached locators}``; empties the caches after."""
+    from obspy_hyposvi.distributed import _CACHE_ATTRIBUTE
+
+    def devices(dask_worker):
+        cache = dask_worker.__dict__.pop(_CACHE_ATTRIBUTE, None)
+        return sorted({device for _, device in cache.locators}) if cache else []
+
+    names = {address: info["name"]
+             for address, info in client.scheduler_info()["workers"].items()}
+    return {names[address]: found for address, found in client.run(devices).items()}
+
+
+def test_cpu_run_caches_its_models_under_cpu(client, catalog, inventory):
+    from obspy_hyposvi.distributed import run_distributed
+
+    _cached_devices(client)  # drop what earlier tests cached
+    run_distributed(catalog[:4], inventory, client=client, chunk_size=2, device="cpu",
+                    **SETTINGS)
+    cached = _cached_devices(client)
+    assert any(cached.values())  # some worker located a chunk
+    assert all(found in ([], ["cpu"]) for found in cached.values())
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_two_workers_on_cuda_match_the_serial_cuda_run(client, catalog, inventory):
+    from obspy_hyposvi.distributed import run_distributed
+
+    serial = Locator.from_model("socal-1d", device="cuda", **SETTINGS).run(catalog, inventory)
+    _cached_devices(client)  # drop what earlier tests cached
+    report = run_distributed(catalog, inventory, client=client, chunk_size=2, device="cuda",
+                             **SETTINGS)
+    # worker k of the LocalCluster resolved "cuda" to GPU k mod n_gpus
+    n_gpus = torch.cuda.device_count()
+    for name, found in _cached_devices(client).items():
+        assert found in ([], [f"cuda:{name % n_gpus}"])
+    # the same SVGD batches (batch_size=2) on GPUs of one model: equal up to float round-off
+    # (CUDA kernels need not be bit-reproducible), far below any location's spread
+    assert [type(r) for r in report.results] == [type(r) for r in serial.results]
+    for ours, theirs in zip(report.results, serial.results):
+        assert ours.event_id == theirs.event_id
+        if isinstance(ours, LocationResult):
+            np.testing.assert_allclose(ours.hypocentre_xyz_km, theirs.hypocentre_xyz_km,
+                                       rtol=0, atol=1e-3)  # km
+            np.testing.assert_allclose(ours.origin_time_s, theirs.origin_time_s,
+                                       rtol=0, atol=1e-4)  # s
 
 
 def test_importing_the_package_does_not_import_dask():

@@ -7,6 +7,7 @@ With ``--workers N`` or ``--scheduler ADDRESS`` the events are located over a Da
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,8 @@ from ._outputs import (
 )
 
 __all__ = ["add_parser", "run"]
+
+logger = logging.getLogger(__name__)
 
 #: Default ``--station-rule`` (:data:`obspy_hyposvi.bridge.station_map.DEFAULT_RULE`; not
 #: imported, so that ``hyposvi --help`` does not load ObsPy).
@@ -114,6 +117,7 @@ def dask_client(args: argparse.Namespace) -> Iterator[Any]:
     except ImportError as exc:
         raise HypoSVIError(str(exc)) from None
     if args.workers is not None:
+        _warn_shared_gpus(args.workers, args.device)
         # one single-threaded process per worker (torch runs one thread each unless --threads)
         with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,
                                       processes=True, dashboard_address=None) as cluster, \
@@ -141,6 +145,30 @@ def _check_chunk_size(chunk_size: int, use_dask: bool) -> None:
         raise UsageError(f"--chunk-size {chunk_size} is not a multiple of the SVGD batch of "
                          f"{batch_size} events: the results would differ from a serial run "
                          f"at float round-off; use {batch_size}, {2 * batch_size}, ...")
+
+
+def _warn_shared_gpus(n_workers: int, device: str) -> None:
+    """Log a warning when ``--workers N`` puts several workers on one GPU.
+
+    ``--device cuda`` gives worker ``k`` the GPU ``k % n_gpus``
+    (:func:`obspy_hyposvi.distributed.worker_device`), counting the GPUs this process sees:
+    more workers than GPUs share them. ``--device cuda:K`` puts every worker on GPU K. Sharing
+    works, but the workers then compete for one GPU's memory and kernels.
+    """
+    import torch
+
+    if torch.device(device).type != "cuda":
+        return
+    n_gpus = torch.cuda.device_count()
+    if n_gpus < 1:
+        return  # check_device has refused the run already
+    if device == "cuda" and n_workers > n_gpus:
+        logger.warning("--workers %d on %d visible GPU(s): several Dask workers share a GPU "
+                       "(worker k uses cuda:k mod %d)", n_workers, n_gpus, n_gpus)
+    elif device != "cuda" and n_workers > 1:
+        logger.warning("--workers %d --device %s: every Dask worker uses that one GPU; "
+                       "--device cuda spreads them over the %d visible GPU(s)",
+                       n_workers, device, n_gpus)
 
 
 def _set_worker_threads(client: Any, threads: int | None) -> None:
