@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..eikonet.table import TableCache, TableExtent
+from ..eikonet.table import PhaseTables, TableCache, TableExtent
 from ..errors import HypoSVIError, InsufficientPicksError, OutsideModelDomainError
 from ..settings import Interval, Options, Settings, TupleOf
 from .likelihood import (
@@ -246,6 +246,10 @@ class _PaddedPicks:
     pick_slot
         Per event of the batch, ``(n_picks,)`` the slot of each of its picks, in its
         observations' order (-1 for a phase without a model).
+    slot_receivers_km, slot_phase
+        ``(n_events, n_slots, 3)`` the receivers of every slot, and ``(n_slots,)`` int64 the
+        phase index of each slot: for the travel times of all phases in one call
+        (:class:`~obspy_hyposvi.eikonet.table.PhaseTables`).
     """
 
     receivers_xyz_km: tuple[torch.Tensor | None, ...]
@@ -256,6 +260,8 @@ class _PaddedPicks:
     error_min_s: torch.Tensor
     error_max_s: torch.Tensor
     pick_slot: tuple[np.ndarray, ...] = ()
+    slot_receivers_km: torch.Tensor | None = None
+    slot_phase: torch.Tensor | None = None
 
 
 def _pad_by_phase(batch: Sequence[Observations], error_models: Sequence[ErrorModel],
@@ -292,7 +298,9 @@ def _pad_by_phase(batch: Sequence[Observations], error_models: Sequence[ErrorMod
         receivers_xyz_km=tuple(tensor(r) if w else None for r, w in zip(receivers, widths)),
         arrival_s=tensor(arrival), pick_sigma_s=tensor(sigma), mask=tensor(mask, torch.bool),
         error_fraction=per_slot("fraction"), error_min_s=per_slot("min_s"),
-        error_max_s=per_slot("max_s"), pick_slot=tuple(slots))
+        error_max_s=per_slot("max_s"), pick_slot=tuple(slots),
+        slot_receivers_km=tensor(np.concatenate(receivers, axis=1)),
+        slot_phase=tensor(np.repeat(np.arange(n_phases), widths), torch.int64))
 
 
 def _travel_time_dtype(models: Sequence, particle_dtype: torch.dtype) -> torch.dtype:
@@ -303,10 +311,24 @@ def _travel_time_dtype(models: Sequence, particle_dtype: torch.dtype) -> torch.d
     return widest if widest.itemsize < particle_dtype.itemsize else particle_dtype
 
 
+def _stacked_tables(models: Sequence, device: torch.device) -> PhaseTables | None:
+    """The phases' tables as one :class:`PhaseTables` on a GPU, where the launches of the
+    per-phase interpolations would bound an epoch (on a CPU the per-phase gathers are
+    faster); None where the models are not tables of one grid."""
+    if torch.device(device).type != "cuda" or not PhaseTables.compatible(models):
+        return None
+    return PhaseTables(models)
+
+
 def _travel_times(models: Sequence, particles: torch.Tensor,
-                  picks: _PaddedPicks) -> torch.Tensor:
-    """``(n_events, n_particles, n_slots)`` travel times, s: each model on its phase's slots."""
+                  picks: _PaddedPicks, stacked: PhaseTables | None = None) -> torch.Tensor:
+    """``(n_events, n_particles, n_slots)`` travel times, s: each model on its phase's slots
+    (all phases in one call with ``stacked``)."""
     sources = particles[:, :, None, :]
+    if stacked is not None:
+        times = stacked.travel_time_torch(sources, picks.slot_receivers_km[:, None, :, :],
+                                          picks.slot_phase)
+        return times.to(particles.dtype)
     parts = [model.travel_time_torch(sources, receivers[:, None, :, :])
              for model, receivers in zip(models, picks.receivers_xyz_km) if receivers is not None]
     times = parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
@@ -627,6 +649,7 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
                             device=device)[:, None, :]
     error_models = likelihood.phase_error_models(len(models))
     picks = _pad_by_phase(batch, error_models, dtype, device)
+    stacked = _stacked_tables(models, device)
     n_draw = svgd.n_particles * max(1, search.init_candidates)
     init = []
     for obs in batch:
@@ -650,7 +673,7 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
             return sig
 
         def log_prob(x, fraction_done: float = 1.0, times=None):
-            t = _travel_times(models, x, p) if times is None else times
+            t = _travel_times(models, x, p, stacked) if times is None else times
             sig = sigma_of(t, fraction_done)
             if likelihood.kind == "edt":
                 return edt_log_likelihood(arrival, t, sig, mask, likelihood.power,
@@ -679,7 +702,7 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
         svgd, [obs.event_id for obs in batch])
     with torch.no_grad():  # the prior is uniform in the box: the likelihood ranks the modes
         # the final particles' travel times, once: for their log-posteriors and origin times
-        t = _travel_times(models, particles, picks)
+        t = _travel_times(models, particles, picks, stacked)
         final_log_prob = log_prob(particles, times=t).double().cpu().numpy()
         # each particle's best origin time (weighted mean of its residuals) and that
         # estimate's variance given the particle's position
@@ -733,7 +756,8 @@ def _slice_picks(picks: _PaddedPicks, idx: torch.Tensor) -> _PaddedPicks:
                                       for r in picks.receivers_xyz_km),
         arrival_s=picks.arrival_s[idx], pick_sigma_s=picks.pick_sigma_s[idx],
         mask=picks.mask[idx],
-        pick_slot=tuple(picks.pick_slot[i] for i in idx.tolist()))
+        pick_slot=tuple(picks.pick_slot[i] for i in idx.tolist()),
+        slot_receivers_km=picks.slot_receivers_km[idx])
 
 
 def _rescue_stranded_depths(log_prob, log_prob_of, particles: torch.Tensor,

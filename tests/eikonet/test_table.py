@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from obspy_hyposvi.eikonet.model import load_model
-from obspy_hyposvi.eikonet.table import TableCache, TableExtent, TravelTimeTable
+from obspy_hyposvi.eikonet.table import PhaseTables, TableCache, TableExtent, TravelTimeTable
 from obspy_hyposvi.reference.layered_exact import layered_travel_time
 from obspy_hyposvi.velocity import socal_1d
 
@@ -138,3 +138,67 @@ def test_cache_reuses_a_covering_table_and_grows_one_that_does_not():
     # the union of both requests, rounded outward
     assert wider.covers(EXTENT) and wider.extent.max_offset_km >= 120.0
     assert wider.extent.source_depth_km == (0.0, 45.0)
+
+
+class _OtherTrilinearModel(_TrilinearModel):
+    """A second phase: another trilinear tau, so that a mixed-up channel shows."""
+
+    phase = "S"
+
+    class net:  # noqa: N801 - mimics the model's ``net`` attribute
+        @staticmethod
+        def tau(offset, z_s, z_r):
+            return 0.35 - 2e-4 * offset + 1e-3 * z_s + 2e-3 * z_r + 1e-5 * offset * z_r
+
+
+def test_phase_tables_give_each_point_its_own_phase_table_and_gradient():
+    # one grid_sample over both phases' grids against each phase's own table: the same
+    # trilinear interpolant, so equal to round-off (float64 here), gradients included
+    p, s = (TravelTimeTable(m, EXTENT, (2.0, 0.5, 0.5))
+            for m in (_TrilinearModel(), _OtherTrilinearModel()))
+    stacked = PhaseTables((p, s))
+    src, rcv = _points(400, 5)
+    phase = torch.tensor(np.arange(400) % 3 == 0, dtype=torch.int64)  # every third point S
+    src_t = torch.tensor(src, dtype=torch.float64, requires_grad=True)
+    rcv_t = torch.tensor(rcv, dtype=torch.float64)
+    got = stacked.travel_time_torch(src_t, rcv_t, phase)
+    src_ref = torch.tensor(src, dtype=torch.float64, requires_grad=True)
+    want = torch.where(phase == 1, s.travel_time_torch(src_ref, rcv_t),
+                       p.travel_time_torch(src_ref, rcv_t))
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+    (g_got,) = torch.autograd.grad(got.sum(), src_t)
+    (g_want,) = torch.autograd.grad(want.sum(), src_ref)
+    np.testing.assert_allclose(g_got.numpy(), g_want.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_phase_tables_broadcast_sources_against_slots_as_the_engine_does(p_model):
+    # (events, particles, 1, 3) sources against (events, 1, slots, 3) receivers, one phase
+    # index per slot; the bundled float32 network's table, float64 positions in a UTM frame
+    s_model = load_model("socal-1d", "S")
+    extent = TableExtent(60.0, (0.0, 20.0), (-1.0, 0.0))
+    tables = [TravelTimeTable(m, extent) for m in (p_model, s_model)]
+    stacked = PhaseTables(tables)
+    gen = torch.Generator().manual_seed(0)
+    centre = torch.tensor([500.0, 3700.0, 0.0], dtype=torch.float64)
+    sources = (centre + torch.rand(2, 5, 1, 3, generator=gen, dtype=torch.float64)
+               * torch.tensor([20.0, 20.0, 18.0], dtype=torch.float64))
+    receivers = centre + torch.rand(2, 1, 7, 3, generator=gen, dtype=torch.float64) \
+        * torch.tensor([40.0, 40.0, -1.0], dtype=torch.float64)
+    phase = torch.tensor([0, 0, 0, 0, 1, 1, 1])
+    got = stacked.travel_time_torch(sources, receivers, phase)
+    assert got.shape == (2, 5, 7) and got.dtype == torch.float64
+    want = torch.cat([tables[0].travel_time_torch(sources, receivers[:, :, :4]),
+                      tables[1].travel_time_torch(sources, receivers[:, :, 4:])], dim=-1)
+    # float32 grids: the two interpolations round differently, well under a microsecond
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=2e-6)
+
+
+def test_phase_tables_need_tables_of_one_grid():
+    a = TravelTimeTable(_TrilinearModel(), EXTENT, (2.0, 0.5, 0.5))
+    b = TravelTimeTable(_OtherTrilinearModel(), EXTENT, (1.0, 0.5, 0.5))
+    c = TravelTimeTable(_OtherTrilinearModel(), TableExtent(90.0, (0.0, 30.0), (-2.0, 0.0)),
+                        (2.0, 0.5, 0.5))
+    assert not PhaseTables.compatible((a, b)) and not PhaseTables.compatible((a, c))
+    assert not PhaseTables.compatible((a,)) and not PhaseTables.compatible((a, _TrilinearModel()))
+    with pytest.raises(ValueError, match="one extent, spacing"):
+        PhaseTables((a, b))

@@ -241,3 +241,45 @@ def test_picks_of_a_source_far_outside_the_box_give_a_rejected_origin():
     assert not res.converged
     assert "times the pick errors" in res.quality_note
     assert res.extra["normalised_rms"] > 3
+
+
+def test_all_phases_in_one_table_call_locate_as_the_per_phase_tables(monkeypatch):
+    # the GPU path (PhaseTables: one grid_sample for every phase) forced on the CPU against
+    # the per-phase gathers: same interpolant, so the same locations up to float32 round-off
+    import obspy_hyposvi.locate.engine as engine
+    from obspy_hyposvi.eikonet.model import load_model
+    from obspy_hyposvi.eikonet.table import PhaseTables
+
+    models = tuple(load_model("socal-1d", phase) for phase in "PS")
+    rng = np.random.default_rng(4)
+    stations = np.column_stack([rng.uniform(-30, 30, (10, 2)), -rng.uniform(0, 1.5, 10)])
+    source = np.array([3.0, -2.0, 9.0])
+    xyz = np.vstack([stations, stations[::2]])
+    phase = np.array([0] * 10 + [1] * 5)
+    arrival = np.concatenate([models[k].travel_time(source[None], xyz[phase == k])
+                              for k in (0, 1)])
+    event = Observations(event_id="tab", station_xyz_km=xyz, phase_idx=phase,
+                         arrival_s=arrival, sigma_s=np.full(15, 0.05))
+    from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
+
+    exact = ErrorModel(fraction=0.0, min_s=0.02, max_s=0.02)  # sharp: the clouds must agree
+    settings = {"svgd": SVGDConfig(n_particles=50, n_epochs=120, seed=1),
+                "likelihood": LikelihoodConfig(error_model=exact),
+                "search": SearchConfig(margin_km=10.0)}
+    per_phase = locate_events([event], models, **settings)[0]
+    used = []
+
+    def stacked(tables, device):
+        used.append(PhaseTables.compatible(tables))
+        return PhaseTables(tables)
+
+    monkeypatch.setattr(engine, "_stacked_tables", stacked)
+    together = locate_events([event], models, **settings)[0]
+    assert used == [True]
+    np.testing.assert_allclose(together.hypocentre_xyz_km, per_phase.hypocentre_xyz_km,
+                               atol=0.01)  # km
+    assert together.origin_time_s == pytest.approx(per_phase.origin_time_s, abs=1e-3)
+    np.testing.assert_allclose(np.sqrt(np.diag(together.covariance_km2)),
+                               np.sqrt(np.diag(per_phase.covariance_km2)), rtol=0.05)
+    # and both found the source
+    assert np.linalg.norm(together.hypocentre_xyz_km - source) < 0.3
