@@ -12,10 +12,19 @@
 # client, which this package never loads.
 #
 # Usage: bash scripts/fetch_wheels.sh      (about 25 MB; run again after a version bump)
+#        WITH_DASK=1 bash scripts/fetch_wheels.sh   (adds Dask and its dependencies, ~10 MB, for
+#        the two-GPU Dask test of gpu_check.sh; only if the image lacks Dask)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WHEELS=(obspy==1.5.1 pyproj==3.7.2 decorator==5.2.1)
+if [ "${WITH_DASK:-0}" != 0 ]; then
+    # dask.distributed and what it imports, at the versions installed here
+    WHEELS+=(dask==2026.8.0 distributed==2026.8.0 cloudpickle==3.1.3 msgpack==1.2.4
+             toolz==1.2.0 tornado==6.6.1 psutil==7.2.2 sortedcontainers==2.4.0 tblib==3.2.2
+             zict==3.0.0 locket==1.0.0 partd==1.4.2 fsspec==2026.9.0 click==8.4.0
+             pyyaml==6.0.3 jinja2==3.1.6 markupsafe urllib3==2.7.0)
+fi
 DEST=.whl
 
 mkdir -p "$DEST"

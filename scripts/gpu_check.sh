@@ -15,7 +15,9 @@
 #    Then call give_back unless you rerun at once.
 #
 # Time: installing the wheels ~15 s, the gpu-marked tests (tests/locate/test_cuda.py, CPU and
-# CUDA locations of 4 events) ~30-60 s, gpu_scaling its budget (BUDGET_S, default 150 s)
+# CUDA locations of 4 events; tests/test_distributed.py, two Dask workers on the GPUs, which
+# skips unless the image has Dask or `WITH_DASK=1 bash scripts/fetch_wheels.sh` carried it)
+# ~30-60 s, gpu_scaling its budget (BUDGET_S, default 150 s)
 # plus imports, catalogue_speed its budget (CATALOGUE_BUDGET_S, default 150 s) plus building
 # the catalogue: about 7 minutes. Each step has its own time-out (tests 120 s, gpu_scaling
 # BUDGET_S + 45 s, catalogue CATALOGUE_BUDGET_S + 60 s): at worst ~9 minutes, inside
@@ -98,6 +100,7 @@ if [ "$GPU_CHECK_TESTS" != 0 ]; then
     # deprecation warnings of the image's newer numpy/torch are not this package's failures
     OMP_NUM_THREADS=$(nproc) PYTHONSAFEPATH=1 timeout 120 python3 -m pytest -q -p no:cacheprovider -m gpu \
         -W ignore::DeprecationWarning -W ignore::FutureWarning tests/locate/test_cuda.py \
+        tests/test_distributed.py \
         2>&1 | tee "$OUT/pytest_gpu.log"
     rc=${PIPESTATUS[0]}
     say "gpu-marked tests: exit $rc"
