@@ -193,7 +193,9 @@ def run_svgd(log_prob: Callable[..., torch.Tensor], particles: torch.Tensor,
     x = out.clone()
     running = torch.ones(n_batch, dtype=torch.bool, device=device) if active is None \
         else active.to(device=device, dtype=torch.bool).clone()
+    all_running = bool(running.all())  # known on the host: no masking needed while True
     epochs = torch.zeros(n_batch, dtype=torch.int64, device=device)
+    row_epochs = torch.zeros(n_batch, dtype=torch.int64, device=device)  # per row of x
     lo, hi = lower, upper
     target = log_prob
     m1 = torch.zeros_like(x)
@@ -202,21 +204,23 @@ def run_svgd(log_prob: Callable[..., torch.Tensor], particles: torch.Tensor,
 
     def cut():
         """Keep only the rows of the problems still running, in every per-problem tensor."""
-        nonlocal rows, x, running, lo, hi, m1, m2, window_move, target
+        nonlocal rows, x, running, lo, hi, m1, m2, window_move, target, row_epochs, all_running
         keep = torch.nonzero(running).flatten()
         n_rows = x.shape[0]
         lo = lo[keep] if lo is not None and lo.shape[0] == n_rows else lo
         hi = hi[keep] if hi is not None and hi.shape[0] == n_rows else hi
-        rows, x, running = rows[keep], x[keep], running[keep]
+        epochs[rows] = row_epochs
+        rows, x, running, row_epochs = rows[keep], x[keep], running[keep], row_epochs[keep]
         m1, m2, window_move = m1[keep], m2[keep], window_move[keep]
         target = subset(rows)
+        all_running = True
 
-    if subset is not None and not bool(running.all()):
+    if subset is not None and not all_running:
         cut()
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     ratio = config.final_learning_rate / config.learning_rate
     in_window = 0
-    move = x.new_zeros(())
+    row_move = None
     for epoch in range(1, config.n_epochs + 1):
         if x.shape[0] == 0:  # every problem was inactive from the start
             break
@@ -226,22 +230,24 @@ def run_svgd(log_prob: Callable[..., torch.Tensor], particles: torch.Tensor,
         xg = x.detach().requires_grad_(True)
         logp = target(xg, frac) if progress_aware else target(xg)
         (grad,) = torch.autograd.grad(logp.sum(), xg)
+        checking = config.tolerance > 0 and frac >= earliest_stop
         with torch.no_grad():
-            g = -svgd_direction(x, grad, config.kernel_width)  # ascent on phi: descent on -phi
-            m1.mul_(beta1).add_(g, alpha=1 - beta1)
-            m2.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-            step = (m1 / (1 - beta1 ** epoch)) / ((m2 / (1 - beta2 ** epoch)).sqrt_().add_(eps))
-            new = x - lr * step
-            if lo is not None:
-                new = torch.maximum(new, lo)
-            if hi is not None:
-                new = torch.minimum(new, hi)
-            new = torch.where(running[:, None, None], new, x)  # stopped problems stay
-            row_move = (new - x).norm(dim=-1).amax(dim=-1)
-            move = row_move.max() if row_move.numel() else x.new_zeros(())
+            # Adam on -phi (ascent on phi), in torch.optim.Adam's arithmetic; few kernels:
+            # on a GPU a small batch is bound by their launches
+            phi = svgd_direction(x, grad, config.kernel_width)
+            m1.mul_(beta1).add_(phi, alpha=-(1 - beta1))
+            m2.mul_(beta2).addcmul_(phi, phi, value=1 - beta2)
+            denom = m2.sqrt().div_(math.sqrt(1 - beta2 ** epoch)).add_(eps)
+            new = torch.addcdiv(x, m1, denom, value=-lr / (1 - beta1 ** epoch))
+            if lo is not None or hi is not None:
+                new = torch.clamp(new, lo, hi)
+            if not all_running:
+                new = torch.where(running[:, None, None], new, x)  # stopped problems stay
+            if checking or epoch == config.n_epochs:
+                row_move = (new - x).norm(dim=-1).amax(dim=-1)
             x = new
-            epochs[rows] += running.to(torch.int64)
-        if config.tolerance > 0 and frac >= earliest_stop:
+            row_epochs += running
+        if checking:
             window_move = torch.maximum(window_move, row_move)
             in_window += 1
             if in_window == config.patience:  # one synchronisation per window
@@ -249,11 +255,14 @@ def run_svgd(log_prob: Callable[..., torch.Tensor], particles: torch.Tensor,
                 in_window = 0
                 window_move = torch.zeros_like(window_move)
                 n_running = int(running.sum())
+                all_running = n_running == running.shape[0]
                 if n_running == 0:
                     break
                 if subset is not None and n_running <= 0.75 * x.shape[0]:
                     out[rows] = x  # the stopped problems' final particles
                     cut()
+    epochs[rows] = row_epochs
+    move = row_move.max() if row_move is not None and row_move.numel() else x.new_zeros(())
     out[rows] = x
     epochs_np = epochs.cpu().numpy()
     return out.detach(), {"n_epochs": int(epochs_np.max(initial=0)), "epochs": epochs_np,

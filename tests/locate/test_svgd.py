@@ -31,6 +31,35 @@ def test_gaussian_target_mean_and_covariance(width):
         assert torch.all((got_std / std - 1).abs() < STD_TOL), got_std
 
 
+def test_steps_are_torch_adams_on_minus_phi_with_the_cosine_schedule():
+    # the hand-written Adam (sliceable moments) against torch.optim.Adam given -phi as the
+    # gradient, at run_svgd's learning rate of each epoch, inside bounds that bind
+    def log_prob(x):
+        return -0.5 * ((x - 1.5) ** 2 / torch.tensor([0.2, 1.0, 3.0])).sum(-1)
+
+    gen = torch.Generator().manual_seed(2)
+    x0 = torch.rand(3, 30, 3, generator=gen, dtype=torch.float64) * 4 - 2
+    lower = torch.full((1, 1, 3), -1.5, dtype=torch.float64)
+    upper = torch.full((1, 1, 3), 1.2, dtype=torch.float64)
+    cfg = SVGDConfig(n_particles=30, n_epochs=25, learning_rate=0.5, final_learning_rate=0.05,
+                     kernel_width=None, tolerance=0.0)
+    got, _ = run_svgd(log_prob, x0, cfg, lower=lower, upper=upper)
+
+    x = x0.clone().requires_grad_(True)
+    adam = torch.optim.Adam([x], lr=cfg.learning_rate)
+    ratio = cfg.final_learning_rate / cfg.learning_rate
+    for epoch in range(cfg.n_epochs):
+        frac = epoch / (cfg.n_epochs - 1)
+        adam.param_groups[0]["lr"] = cfg.learning_rate * ratio ** (
+            0.5 * (1 - np.cos(np.pi * frac)))
+        (grad,) = torch.autograd.grad(log_prob(x).sum(), x)
+        x.grad = -svgd_direction(x.detach(), grad, cfg.kernel_width)
+        adam.step()
+        with torch.no_grad():
+            x.copy_(torch.minimum(torch.maximum(x, lower), upper))
+    torch.testing.assert_close(got, x.detach(), rtol=1e-12, atol=1e-12)
+
+
 def test_early_stop_ends_after_convergence_with_the_full_runs_answer():
     # a 3D Gaussian of the size of a hypocentre posterior (km): the run that stops once moves
     # stay below the tolerance gives the mean and spread of the full run, within the sampling
