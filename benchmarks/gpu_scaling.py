@@ -20,7 +20,9 @@ overrun the part's limit, or whose predicted peak memory would not fit on the GP
 ``training``
     :func:`~obspy_hyposvi.eikonet.train.train_eikonet_1d` (socal-1d P, the bundled 128x4
     network) for a few dozen steps at batch 2048 and larger: seconds per step (the median
-    step after the first few), and what the bundled P recipe (14 000 steps) would take.
+    step after the first few), and what the bundled P recipe (14 000 steps of 2048 pairs) and
+    the GPU recipe (``--recipe gpu`` of benchmarks/train_bundled.py: 6000 steps of 8192 pairs)
+    would take.
 
 The run records the device name, torch and CUDA versions and the date with the figures. SVGD
 uses the paper's 150 particles x 175 epochs (``--quick``: 40 x 48, tiny sizes, for a smoke run
@@ -66,6 +68,7 @@ from obspy_hyposvi.locator import Locator
 from obspy_hyposvi.velocity import socal_1d
 
 from _results import write_results  # benchmarks/_results.py
+from train_bundled import GPU_BATCH_SIZE, STAGES, STAGES_GPU  # benchmarks/train_bundled.py
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "socal-1d"
@@ -79,7 +82,9 @@ ISSUE_H200_S_PER_EVENT = {16: 0.29, 64: 0.10, 256: 53.0 / 960}
 #: Issue 11, same machine: EikoNet training seconds per step at batch 2048.
 ISSUE_H200_TRAIN_S_PER_STEP = {2048: 0.029}
 #: Steps of the bundled P recipe (``STAGES["P"]`` of benchmarks/train_bundled.py).
-BUNDLED_P_STEPS = 8000 + 3000 + 3000
+BUNDLED_P_STEPS = sum(steps for steps, _ in STAGES["P"])
+#: Steps of the GPU recipe for P (``STAGES_GPU["P"]``, at ``GPU_BATCH_SIZE`` pairs per step).
+GPU_P_STEPS = sum(steps for steps, _ in STAGES_GPU["P"])
 
 #: Share of the budget of each part, in running order.
 SHARES = {"throughput": 0.25, "locator_run": 0.20, "table3": 0.45, "training": 0.10}
@@ -404,6 +409,8 @@ def part_training(plan: Plan, device: torch.device, limit_s: float) -> dict:
                "final_train_loss": round(report.final_train_loss, 5)}
         if batch == TrainConfig().batch_size:
             row["bundled_P_recipe_s_projected"] = round(BUNDLED_P_STEPS * per_step, 1)
+        if batch == GPU_BATCH_SIZE:
+            row["gpu_P_recipe_s_projected"] = round(GPU_P_STEPS * per_step, 1)
         return row
 
     rows = _sweep(plan.train_batches, limit_s, measure, device=device)
@@ -480,6 +487,8 @@ def print_part(name: str, part: dict) -> None:
         else:
             extra = (f"  bundled P recipe ~{row['bundled_P_recipe_s_projected']:.0f} s"
                      if "bundled_P_recipe_s_projected" in row else "")
+            extra += (f"  GPU P recipe ~{row['gpu_P_recipe_s_projected']:.0f} s"
+                      if "gpu_P_recipe_s_projected" in row else "")
             print(f"  batch {row['batch_size']:>6}: {row['s_per_step']:.4f} s/step (issue H200 "
                   f"{_fmt(row['issue_h200_s_per_step'], '.3f')})  {row['pairs_per_s']:,} "
                   f"pairs/s  peak {_fmt(row['peak_gib'], '.2f')} GiB{extra}")
