@@ -73,15 +73,18 @@ def p_model():
     return load_model("socal-1d", "P")
 
 
-def test_table_matches_the_network_within_a_millisecond(p_model):
-    table = TravelTimeTable(p_model, EXTENT)
+@pytest.mark.parametrize("phase, rms_s, max_s", [("P", 2e-4, 2.5e-3), ("S", 3.5e-4, 4e-3)])
+def test_table_matches_the_network_within_a_few_milliseconds(phase, rms_s, max_s):
+    # at the default spacing (module docstring, 40 000 points: P 0.15 ms RMS, 1.7 ms at most;
+    # S 0.27 / 3.1 ms); the network is 14-22 ms from the exact times, picks err >= 10 ms
+    model = load_model("socal-1d", phase)
+    table = TravelTimeTable(model, EXTENT)
     src, rcv = _points(20_000, 2)
     s = torch.tensor(src, dtype=torch.float64)
     r = torch.tensor(rcv, dtype=torch.float64)
-    diff = (table.travel_time_torch(s, r) - p_model.travel_time_torch(s, r)).numpy()
-    # measured: 0.07 ms RMS, 0.7 ms at most (module docstring); pick errors are >= 10 ms
-    assert np.sqrt(np.mean(diff**2)) < 2e-4
-    assert np.abs(diff).max() < 2e-3
+    diff = (table.travel_time_torch(s, r) - model.travel_time_torch(s, r)).numpy()
+    assert np.sqrt(np.mean(diff**2)) < rms_s
+    assert np.abs(diff).max() < max_s
 
 
 def test_table_is_as_close_to_the_exact_layered_times_as_the_network(p_model):
