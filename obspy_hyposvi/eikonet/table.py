@@ -116,6 +116,18 @@ def _axis(lo: float, hi: float, step: float) -> np.ndarray:
     return lo - step + step * np.arange(n)
 
 
+def _table_coordinates(sources_km: torch.Tensor, receivers_km: torch.Tensor,
+                       dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Horizontal offset, source depth and receiver depth (km) of broadcastable ``(..., 3)``
+    positions, in a table's ``dtype`` and broadcast to one shape. The offset is formed in the
+    inputs' precision before the cast: UTM coordinates of ~1000 km in float32 would lose
+    metres."""
+    delta = receivers_km[..., :2] - sources_km[..., :2]
+    offset = torch.sqrt((delta * delta).sum(-1) + 1e-12).to(dtype)
+    z_s, z_r = sources_km[..., 2].to(dtype), receivers_km[..., 2].to(dtype)
+    return torch.broadcast_tensors(offset, z_s, z_r)
+
+
 class _TrilinearTau(torch.autograd.Function):
     """Trilinear interpolation of a ``(n_offset, n_zs, n_zr)`` grid, flattened, at query points,
     with the gradient of the interpolant (piecewise constant) saved in the forward pass."""
@@ -265,12 +277,7 @@ class TravelTimeTable:
         :meth:`~obspy_hyposvi.eikonet.model.TravelTimeModel.travel_time_torch` (same
         precision rules), from the table."""
         out_dtype = sources_km.dtype
-        # offsets in the inputs' precision before the cast (UTM coordinates of ~1000 km)
-        delta = receivers_km[..., :2] - sources_km[..., :2]
-        offset = torch.sqrt((delta * delta).sum(-1) + 1e-12).to(self.dtype)
-        z_s = sources_km[..., 2].to(self.dtype)
-        z_r = receivers_km[..., 2].to(self.dtype)
-        offset, z_s, z_r = torch.broadcast_tensors(offset, z_s, z_r)
+        offset, z_s, z_r = _table_coordinates(sources_km, receivers_km, self.dtype)
         tau = _TrilinearTau.apply(offset, z_s, z_r, self.grid, self._origin, self._inv_step,
                                   self.shape)
         distance = torch.sqrt(offset * offset + (z_s - z_r) ** 2)
@@ -344,10 +351,7 @@ class PhaseTables:
             The points' travel times, s, in the dtype of ``sources_km``.
         """
         out_dtype = sources_km.dtype
-        delta = receivers_km[..., :2] - sources_km[..., :2]
-        offset = torch.sqrt((delta * delta).sum(-1) + 1e-12).to(self.dtype)
-        z_s, z_r = sources_km[..., 2].to(self.dtype), receivers_km[..., 2].to(self.dtype)
-        offset, z_s, z_r = torch.broadcast_tensors(offset, z_s, z_r)
+        offset, z_s, z_r = _table_coordinates(sources_km, receivers_km, self.dtype)
         shape = offset.shape
         coords = torch.addcmul(self._shift, torch.stack((z_r, z_s, offset), dim=-1),
                                self._scale)
