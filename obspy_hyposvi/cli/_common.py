@@ -163,9 +163,9 @@ def check_device(device: str) -> None:
         raise InputError(f"unknown device {device!r}: {exc}") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise InputError(f"device {device!r} requested but CUDA is not available; use --device cpu")
-    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+    n_gpus = torch.cuda.device_count() if dev.type == "cuda" else 0
+    if dev.type == "cuda" and dev.index is not None and dev.index >= n_gpus:
         # else torch fails at the first model load, with its own traceback
-        n_gpus = torch.cuda.device_count()
         raise InputError(f"device {device!r} requested but only {n_gpus} CUDA device(s) are "
                          f"visible (cuda:0 to cuda:{n_gpus - 1}); use one of them or --device "
                          "cuda")
