@@ -111,6 +111,7 @@ from obspy_hyposvi.locate.likelihood import edt_log_likelihood, pick_sigma_per_p
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.velocity import read_velocity_model
 
+from _nll_rerun import rerun_nonlinloc  # benchmarks/_nll_rerun.py
 from _results import write_results  # benchmarks/_results.py
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -516,9 +517,9 @@ def print_table(name: str, run: dict) -> None:
               f"{r['log_likelihood']['ours'] - r['log_likelihood']['nll']:+6.1f}")
     for group, s in run["summary"].items():
         if s["n_events"]:
-            print(f"  {group}: {s['n_events']} events, median epicentre {s['median_epicentral_km']:.2f}"
-                  f" km (max {s['max_epicentral_km']:.2f}), median |dz| "
-                  f"{s['median_abs_depth_diff_km']:.1f} km, median |dt| "
+            print(f"  {group}: {s['n_events']} events, median epicentre "
+                  f"{s['median_epicentral_km']:.2f} km (max {s['max_epicentral_km']:.2f}), "
+                  f"median |dz| {s['median_abs_depth_diff_km']:.1f} km, median |dt| "
                   f"{s['median_abs_origin_time_diff_s']:.2f} s, ours in NLL "
                   f"{s['n_ours_in_nll']}/{s['n_events']}, NLL in ours "
                   f"{s['n_nll_in_ours']}/{s['n_events']}, ours at least as likely as NLL's "
@@ -526,6 +527,54 @@ def print_table(name: str, run: dict) -> None:
                   f"{s['n_several_modes']}; depth half-width >= 1/4 of the particles' spread: "
                   f"{s['n_depth_width_honest']}/{s['n_events']}; flagged "
                   f"unconverged (origin rejected): {s['n_flagged_unconverged']}")
+
+
+# -- NonLinLoc again, on the same picks as ours --------------------------------------------------
+#: Which NonLinLoc rerun each of our runs is compared with: the one on the same pick set.
+SAME_PICKS = {"nll_picks_defaults": "nll_picks", "nll_picks": "nll_picks"}
+
+
+def _offset(ours: dict, ref: dict) -> dict:
+    _, _, dist_m = _GEOD.inv(ref["lon_deg"], ref["lat_deg"], ours["lon_deg"], ours["lat_deg"])
+    return {"epicentral_km": dist_m / 1e3, "depth_diff_km": ours["depth_km"] - ref["depth_km"]}
+
+
+def same_pick_comparison(runs: dict, catalog, nll_picks, inventory, nll_bin: str) -> dict:
+    """NonLinLoc run again on its own picks and on every pick; each of our runs' events set
+    against the rerun on its own pick set (``vs_nll_same_picks``). Prints a table."""
+    import tempfile
+
+    model = read_velocity_model(CONTROL_FILE, name=MODEL_NAME)
+    reruns = {}
+    for name, cat in (("nll_picks", nll_picks), ("every_pick", catalog)):
+        with tempfile.TemporaryDirectory(prefix=f"nll_{name}_") as workdir:
+            reruns[name] = rerun_nonlinloc(cat, inventory, model, NLL_FRAME, nll_bin,
+                                           Path(workdir))
+    published = [{"lat_deg": ev.origins[0].latitude, "lon_deg": ev.origins[0].longitude,
+                  "depth_km": ev.origins[0].depth / 1e3} for ev in catalog]
+    for rerun in reruns.values():
+        rerun["vs_published"] = [None if r is None else _offset(r, p)
+                                 for r, p in zip(rerun["events"], published)]
+    for run_name, run in runs.items():
+        rerun = reruns[SAME_PICKS.get(run_name, "every_pick")]
+        for row in run["events"]:
+            ref = rerun["events"][row["event"]]
+            row["vs_nll_same_picks"] = (None if ref is None or not row["located"]
+                                        else _offset(row["ours"], ref))
+    print("\nNonLinLoc run again with its sample's settings (epicentre km / depth km from its "
+          "published solution), and each of our runs from the rerun on the same picks:")
+    header = f"{'event':<9} {'NLL own picks':>14} {'NLL every pick':>15}"
+    print(header + "".join(f" {name[:18]:>19}" for name in runs))
+    for k, event in enumerate(catalog):
+        offsets = [rerun["vs_published"][k] for rerun in (reruns["nll_picks"],
+                                                          reruns["every_pick"])]
+        offsets += [next((r.get("vs_nll_same_picks") for r in run["events"] if r["event"] == k),
+                         None) for run in runs.values()]
+        cells = ["-" if d is None else f"{d['epicentral_km']:.2f}/{d['depth_diff_km']:+.1f}"
+                 for d in offsets]
+        label = str(event.origins[0].time)[11:19]
+        print(f"{label:<9} {cells[0]:>14} {cells[1]:>15}" + "".join(f" {c:>19}" for c in cells[2:]))
+    return reruns
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -591,6 +640,10 @@ def main(argv=None) -> int:
                                  "default_svgd", "all_picks",
                                  "nll_picks", "default_error"),
                         help="runs to do (default: all)")
+    parser.add_argument("--nll-bin", default=os.environ.get("NLL_BIN"),
+                        help="folder of NonLinLoc's Vel2Grid, Grid2Time and NLLoc (default "
+                             "$NLL_BIN): run it again on the same picks as ours "
+                             "(benchmarks/_nll_rerun.py); skipped when not given")
     parser.add_argument("--output", type=Path, default=RESULTS / "alaska_nonlinloc.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -707,6 +760,9 @@ def main(argv=None) -> int:
         print_table(name, out["runs"][name])
         print(f"  {report.n_located}/{len(cat)} located; {len(skipped)} picks skipped; stations "
               f"without coordinates: {', '.join(no_coords) or 'none'}")
+    if args.nll_bin:
+        out["nonlinloc_reruns"] = same_pick_comparison(out["runs"], catalog, nll_picks,
+                                                       inventory, args.nll_bin)
     out["load_average_start"] = [round(v, 2) for v in load_start]
     out["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     print("\n* NonLinLoc depth within 1.5 km of its grid top (-5 km): unconstrained; "
