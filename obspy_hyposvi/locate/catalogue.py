@@ -203,15 +203,24 @@ def _dof_scaled_residuals(result: LocationResult, obs: Observations) -> tuple[np
     return (r - centre) * scale, centre
 
 
+#: Most residuals of one phase the error model is fitted to: a larger catalogue's are
+#: subsampled (seeded, so the same catalogue gives the same model). 10 000 residuals fix the
+#: scale to ~0.7 % (one standard error), far inside the grid's 13 % steps, and keep the fit
+#: to about a second on one core, where 300 000 (10 000 events) took a minute.
+MAX_RESIDUALS = 10_000
+
+
 def estimate_error_model(residual_s: np.ndarray, travel_time_s: np.ndarray,
                          pick_sigma_s: np.ndarray, prior: ErrorModel, *,
-                         min_residuals: int = 30, phase: str = "") -> ErrorModelEstimate:
+                         min_residuals: int = 30, phase: str = "",
+                         max_residuals: int = MAX_RESIDUALS) -> ErrorModelEstimate:
     """Forward-model error ``clip(f T, a, prior.max_s)`` that best explains residuals.
 
     Maximum likelihood on a grid of ``a`` (5 ms to 2 s) and ``f`` (0 to 20 %), the residuals
     modelled as ``(1 - e) N(0, sigma_pick^2 + clip(f T, a)^2) + e U(-W, W)``: the uniform share
     ``e`` (also on a grid) absorbs outlier picks, so that they neither widen the model nor need
-    removing first.
+    removing first. Beyond ``max_residuals`` a seeded random subset of that size is fitted
+    (``n_residuals`` still counts them all).
 
     Parameters
     ----------
@@ -239,30 +248,37 @@ def estimate_error_model(residual_s: np.ndarray, travel_time_s: np.ndarray,
     sp = np.asarray(pick_sigma_s, float)
     ok = np.isfinite(r) & np.isfinite(t) & np.isfinite(sp)
     r, t, sp = r[ok], t[ok], sp[ok]
-    if r.size < min_residuals:
-        return ErrorModelEstimate(phase, prior, "prior", int(r.size))
+    n_all = int(r.size)
+    if n_all < min_residuals:
+        return ErrorModelEstimate(phase, prior, "prior", n_all)
+    if n_all > max_residuals:
+        keep = np.sort(np.random.default_rng(0).choice(n_all, max_residuals, replace=False))
+        r, t, sp = r[keep], t[keep], sp[keep]
     a_grid = np.geomspace(0.005, 2.0, 48)
     f_grid = np.concatenate([[0.0], np.geomspace(0.001, 0.2, 24)])
     share_grid = np.array([0.0, 0.003, 0.01, 0.03, 0.1, 0.2, 0.35])
     width = max(float(np.abs(r).max()), 1.0)
+    r2, sp2 = r**2, sp**2
     best, best_ll = (prior.min_s, prior.fraction, 0.0), -np.inf
     for f in f_grid:
         # (n_a, n) variances for every a at this f
         forward = np.minimum(np.maximum(f * t[None, :], a_grid[:, None]), prior.max_s)
-        var = sp[None, :] ** 2 + forward**2
-        log_gauss = -0.5 * r[None, :] ** 2 / var - 0.5 * np.log(2 * np.pi * var)
+        var = sp2[None, :] + forward**2
+        log_gauss = -0.5 * (r2[None, :] / var + np.log(2 * np.pi * var))
+        # the mixture as (1 - e) p + e / 2W: one exp for all shares, then a log per share
+        # (p underflows only where the uniform term dominates anyway)
+        gauss = np.exp(log_gauss)
         for share in share_grid:
             if share == 0:
                 ll = log_gauss.sum(axis=1)
             else:
-                ll = np.logaddexp(np.log1p(-share) + log_gauss,
-                                  np.log(share / (2 * width))).sum(axis=1)
+                ll = np.log((1.0 - share) * gauss + share / (2 * width)).sum(axis=1)
             i = int(np.argmax(ll))
             if ll[i] > best_ll:
                 best_ll, best = ll[i], (float(a_grid[i]), float(f), float(share))
     a, f, share = best
     return ErrorModelEstimate(phase, ErrorModel(fraction=f, min_s=a, max_s=max(prior.max_s, a)),
-                              "estimated", int(r.size), share)
+                              "estimated", n_all, share)
 
 
 def _phase_estimates(results: Sequence, observations: Sequence[Observations],

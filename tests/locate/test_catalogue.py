@@ -49,6 +49,24 @@ def test_travel_time_proportional_error_recovered():
     assert est.model.min_s <= 0.08
 
 
+def test_a_large_catalogue_is_fitted_on_a_seeded_subset_with_the_same_answer():
+    """Beyond ``max_residuals`` the fit uses a seeded random subset: the same model as the
+    full fit to within the grid's step, the same on every call, and every residual counted."""
+    rng = np.random.default_rng(2)
+    n = 6000
+    t = rng.uniform(2, 40, n)
+    sigma = np.full(n, 0.02)
+    r = rng.normal(0, np.hypot(0.02, np.maximum(0.02 * t, 0.06)))
+    r[:300] += rng.uniform(-3, 3, 300)  # 5 % outliers
+    full = estimate_error_model(r, t, sigma, ErrorModel())
+    part = estimate_error_model(r, t, sigma, ErrorModel(), max_residuals=2000)
+    again = estimate_error_model(r, t, sigma, ErrorModel(), max_residuals=2000)
+    assert part == again
+    assert part.n_residuals == full.n_residuals == n
+    assert part.model.fraction == pytest.approx(full.model.fraction, rel=TERM_RTOL)
+    assert part.model.min_s == pytest.approx(full.model.min_s, rel=2 * TERM_RTOL)
+
+
 def test_too_few_residuals_keep_the_prior():
     prior = ErrorModel(fraction=0.1, min_s=0.1, max_s=2.0)
     est = estimate_error_model(np.zeros(10), np.ones(10), np.full(10, 0.1), prior,
