@@ -50,6 +50,12 @@ Four more runs over the same models:
   effect of the pick set from that of the method;
 - ``default_error``: as ``all_picks`` with the package's default error model (10 %, 0.1-2.0 s).
 
+With ``--nll-bin DIR`` (NonLinLoc's binaries, built separately) NonLinLoc itself is run again
+with its sample's settings, on its own picks and on every pick (``_nll_rerun.py``), and every
+event of each run is also set against the rerun on the same pick set (``vs_nll_same_picks``):
+the comparison of the two methods on the same data, which the published solutions (fewer
+picks) are not for our every-pick runs.
+
 Five picked stations have no coordinates in the inventory: their picks must be reported and
 skipped (weight-0 arrivals), never fatal; the script checks and records that.
 
@@ -65,7 +71,7 @@ Usage::
 
     python benchmarks/alaska_nonlinloc.py --train [--phases P S] [--steps 8000] [--threads 1]
     python benchmarks/alaska_nonlinloc.py --train --phases P --train-only --threads 1   # one phase
-    python benchmarks/alaska_nonlinloc.py [--models DIR] [--threads 1] [--quick]
+    python benchmarks/alaska_nonlinloc.py [--models DIR] [--threads 1] [--quick] [--nll-bin DIR]
 
 The data are GPL-3 (NonLinLoc's sample): they are read from ``../shared/realdata`` next to the
 repository and never copied into it.
