@@ -38,7 +38,7 @@ clipped to our models' top): if it beats our solution's, the SVGD search missed 
 ``--grid-check`` adds, in the ``all_picks`` run, the maximum of our likelihood on a 4 x 4 x 5 km
 grid over the search box.
 
-Four more runs over the same models:
+Five more runs over the same models:
 
 - ``default_svgd``: every pick, the package's default SVGD settings (what a user tries first),
   error model set to NonLinLoc's ``LOCGAU2 0.02 0.05 2.0`` (2 % of the travel time, clipped to
@@ -48,7 +48,10 @@ Four more runs over the same models:
 - ``nll_picks``: as ``all_picks`` but only the picks NonLinLoc gave a weight > 0 (it ignores
   stations whose 400 km travel-time grid does not cover its whole search grid): separates the
   effect of the pick set from that of the method;
-- ``default_error``: as ``all_picks`` with the package's default error model (10 %, 0.1-2.0 s).
+- ``default_error``: as ``all_picks`` with the package's default error model (10 %, 0.1-2.0 s);
+- ``exact_defaults``: as ``defaults`` on exact first arrivals of the LAYER model
+  (:meth:`~obspy_hyposvi.locator.Locator.from_velocity_model`) instead of the networks: what
+  the networks' errors change.
 
 With ``--nll-bin DIR`` (NonLinLoc's binaries, built separately) NonLinLoc itself is run again
 with its sample's settings, on its own picks and on every pick (``_nll_rerun.py``), and every
@@ -644,7 +647,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", nargs="+", default=None,
                         choices=("defaults", "nll_picks_defaults", "station_terms",
                                  "default_svgd", "all_picks",
-                                 "nll_picks", "default_error"),
+                                 "nll_picks", "default_error", "exact_defaults"),
                         help="runs to do (default: all)")
     parser.add_argument("--nll-bin", default=os.environ.get("NLL_BIN"),
                         help="folder of NonLinLoc's Vel2Grid, Grid2Time and NLLoc (default "
@@ -716,6 +719,8 @@ def main(argv=None) -> int:
                       NLL_ERROR_MODEL, REGIONAL_SVGD, nll_picks),
         "default_error": ("every pick, the package's default error model, regional SVGD",
                           ErrorModel(), REGIONAL_SVGD, catalog),
+        "exact_defaults": ("every pick, the package's defaults on exact layered travel times "
+                           "of the LAYER model (no networks)", "auto", SVGDConfig(), catalog),
     }
     if args.runs:
         runs = {k: v for k, v in runs.items() if k in args.runs}
@@ -735,9 +740,14 @@ def main(argv=None) -> int:
     for name, (description, error_model, svgd, cat) in runs.items():
         terms = error_model == "auto+terms"
         error_model = "auto" if terms else error_model
-        locator = Locator.from_model(model_prefix, device=args.device, svgd=svgd,
-                                     likelihood=LikelihoodConfig(error_model=error_model),
-                                     estimate_station_terms=terms)
+        settings = dict(device=args.device, svgd=svgd, estimate_station_terms=terms,
+                        likelihood=LikelihoodConfig(error_model=error_model))
+        if name == "exact_defaults":  # the same domain as the networks'
+            locator = Locator.from_velocity_model(
+                read_velocity_model(CONTROL_FILE, name=MODEL_NAME), max_offset_km=MAX_OFFSET_KM,
+                depth_km=DEPTH_KM, **settings)
+        else:
+            locator = Locator.from_model(model_prefix, **settings)
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:

@@ -250,6 +250,39 @@ class Locator:
         s_model = load_model(s_source, "S", device=device)
         return cls(p_model, s_model, device=device, **settings)
 
+    @classmethod
+    def from_velocity_model(cls, velocity, *, max_offset_km: float = 400.0,
+                            depth_km: tuple[float, float] = (-3.0, 60.0), device: str = "cpu",
+                            **settings) -> "Locator":
+        """Build a locator on the exact first arrivals of a 1D layered velocity model (no
+        network to train; :func:`~obspy_hyposvi.eikonet.layered.layered_model`).
+
+        ``velocity`` is a :class:`~obspy_hyposvi.velocity.VelocityModel1D` or the path of a
+        velocity-model file (:func:`~obspy_hyposvi.velocity.read_velocity_model`: NonLinLoc
+        ``LAYER`` lines, CSV, ...); ``max_offset_km`` and ``depth_km`` bound the domain (the
+        search box and the domain checks read it); ``settings`` are passed on to
+        :class:`Locator`.
+
+        Examples
+        --------
+        >>> from obspy_hyposvi.velocity import socal_1d
+        >>> locator = Locator.from_velocity_model(socal_1d())
+        >>> locator.p_model.name
+        'socal-1d (P, exact)'
+        """
+        from .eikonet.layered import layered_model
+        from .velocity import VelocityModel1D, read_velocity_model
+
+        if not isinstance(velocity, VelocityModel1D):
+            velocity = read_velocity_model(velocity)
+            if not isinstance(velocity, VelocityModel1D):
+                raise InputError(f"{velocity.name}: exact travel times need a 1D velocity "
+                                 "model; a 3D model needs trained networks (hyposvi train)")
+        p_model, s_model = (layered_model(velocity, phase, max_offset_km=max_offset_km,
+                                          depth_km=depth_km, device=device)
+                            for phase in ("P", "S"))
+        return cls(p_model, s_model, device=device, **settings)
+
     @property
     def model_info(self) -> dict:
         """Provenance written into each origin."""

@@ -406,3 +406,18 @@ def test_search_box_options_reach_the_search_settings():
     assert (search.margin_km, search.depth_km, search.max_distance_km) == (12.0, (0.0, 25.0),
                                                                            80.0)
     assert location_settings(parser.parse_args([]))["search"].max_distance_km is None
+
+
+def test_velocity_model_option_errors_name_the_file_or_the_conflict(capsys, tmp_path):
+    base = ["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+            "-o", str(tmp_path / "out.xml")]
+    missing = tmp_path / "nope.in"
+    assert main(base + ["--velocity-model", str(missing)]) == 1
+    assert str(missing) in capsys.readouterr().err
+    assert main(base + ["--max-offset-km", "300"]) == 2
+    assert "--velocity-model" in capsys.readouterr().err
+    layers = tmp_path / "model.in"
+    layers.write_text("LAYER 0.0 5.5 0 3.2 0 2.7 0\nLAYER 10.0 6.3 0 3.6 0 2.8 0\n")
+    assert main(base + ["--velocity-model", str(layers), "--workers", "2"]) == 2
+    assert "--workers" in capsys.readouterr().err
+    assert main(base + ["--velocity-model", str(layers), "--model", "socal-1d"]) == 2

@@ -71,9 +71,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="format of INV: NLLOC_GTSRCE (NonLinLoc station list) or an "
                              "ObsPy format (STATIONXML, SC3ML, STATIONTXT, ...); default: "
                              "detected, or ObsPy guesses")
-    parser.add_argument("--model", "-m", default="socal-1d", metavar="NAME",
+    models = parser.add_mutually_exclusive_group()
+    models.add_argument("--model", "-m", default="socal-1d", metavar="NAME",
                         help="travel-time model: bundled/user name or path prefix of "
                              "NAME-P.pt/NAME-S.pt (default socal-1d)")
+    models.add_argument("--velocity-model", type=Path, default=None, metavar="FILE",
+                        help="locate on the exact first arrivals of this 1D layered velocity "
+                             "model (NonLinLoc LAYER lines, CSV, ...), no network to train; "
+                             "its domain: --max-offset-km and --depth-km (default 400 km, "
+                             "-3..60 km)")
+    parser.add_argument("--max-offset-km", type=float, default=None, metavar="KM",
+                        help="largest source-station offset of --velocity-model (default 400)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
                         help="output event file (written when complete: an existing file is "
                              "replaced only then)")
@@ -187,6 +195,12 @@ def run(args: argparse.Namespace) -> int:
     settings = {**location_settings(args), **output_settings(args)}
     check_device(args.device)
     use_dask = args.workers is not None or args.scheduler is not None
+    if args.velocity_model is not None and use_dask:
+        raise UsageError("--velocity-model runs in this process: drop --workers/--scheduler "
+                         "(Dask workers load trained models by --model name)")
+    if args.max_offset_km is not None and args.velocity_model is None:
+        raise UsageError("--max-offset-km sets the domain of --velocity-model: give that too "
+                         "(a trained model's domain is its own)")
     if args.chunk_size is not None:
         _check_chunk_size(args.chunk_size, use_dask)
     check_outputs(args)
@@ -208,7 +222,13 @@ def run(args: argparse.Namespace) -> int:
             report = run_distributed(catalog, inventory, model=args.model, client=client,
                                      chunk_size=args.chunk_size, progress=progress, **settings)
     else:
-        locator = Locator.from_model(args.model, **settings)
+        if args.velocity_model is not None:
+            domain = {"max_offset_km": args.max_offset_km or 400.0}
+            if args.depth_km:  # the search box's depths must lie in the model's domain
+                domain["depth_km"] = tuple(args.depth_km)
+            locator = Locator.from_velocity_model(args.velocity_model, **domain, **settings)
+        else:
+            locator = Locator.from_model(args.model, **settings)
         with event_progress(len(catalog), "locating") as progress:
             report = locator.run(catalog, inventory, progress=progress)
     write_catalog(report.catalog, args.output, format=args.format, validate=args.validate,

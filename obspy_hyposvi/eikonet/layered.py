@@ -1,0 +1,157 @@
+"""Exact first-arrival travel times of a 1D layered model, used where an EikoNet model would be.
+
+For a 1D model of constant-velocity layers (NonLinLoc's ``LAYER`` lines, a HypoInverse or
+HYPO71 crustal model) the first arrival has a closed form: the direct ray found by ray-parameter
+shooting, or a head wave along a faster interface
+(:func:`~obspy_hyposvi.reference.layered_exact.layered_travel_time`). A network trained on
+such a model only approximates it: the 8000-step Alaska networks (800 km offsets, 103 km
+depth) are 0.07 s (P) and 0.13 s (S) off at the median, and those errors moved the two
+depth-resolved Anchorage events 1.5 km deeper than exact times do. :func:`layered_model`
+wraps the exact solution in a :class:`~obspy_hyposvi.eikonet.model.TravelTimeModel` (the same
+domain checks, the same numpy and torch evaluations), so a locator uses it without training:
+SVGD runs on its travel-time tables (:class:`~obspy_hyposvi.eikonet.table.TravelTimeTable`,
+built from the exact times), and the residuals and take-off angles of the final hypocentres
+come from the exact times themselves, their gradient by central differences.
+
+Velocity gradients (:class:`~obspy_hyposvi.velocity.Nodes1D`) are first resampled into thin
+layers (:meth:`~obspy_hyposvi.velocity.Nodes1D.to_layered`). 3D models still need a network.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..reference.layered_exact import layered_travel_time
+from ..velocity import Layered1D, VelocityModel1D
+from .model import _ON_OUTSIDE, TravelTimeModel
+
+__all__ = ["layered_model", "EXACT_KIND"]
+
+#: ``metadata["kind"]`` of a model from :func:`layered_model`.
+EXACT_KIND = "exact layered first arrivals"
+
+#: Step of the central differences for the gradient, km: the travel time's curvature is at most
+#: ~1/(v d) s/km^2, so the error of the slope is ~h^2 / (6 v d^2) ~ 1e-9 s/km at d = 1 km.
+_STEP_KM = 1e-3
+
+
+def _exact_times(velocity: Layered1D, phase: str, offset: np.ndarray, z_a: np.ndarray,
+                 z_b: np.ndarray) -> np.ndarray:
+    """First-arrival times, s, of any equal shapes (the offset's sign ignored)."""
+    shape = offset.shape
+    t = layered_travel_time(velocity, phase, np.abs(offset).ravel(), z_a.ravel(), z_b.ravel())
+    return np.asarray(t, dtype=np.float64).reshape(shape)
+
+
+class _ExactTime(torch.autograd.Function):
+    """Exact travel time of (offset, z_a, z_b) tensors with its gradient by central
+    differences (computed in the forward pass only when a gradient is wanted)."""
+
+    @staticmethod
+    def forward(ctx, offset: torch.Tensor, z_a: torch.Tensor,  # type: ignore[override]
+                z_b: torch.Tensor, velocity: Layered1D, phase: str) -> torch.Tensor:
+        o, a, b = (x.detach().to(torch.float64).cpu().numpy() for x in (offset, z_a, z_b))
+        t = _exact_times(velocity, phase, o, a, b)
+        if any(ctx.needs_input_grad[:3]):
+            h = _STEP_KM
+            # one call for all six shifted points: the solver's cost is per call and per point
+            shifted = _exact_times(velocity, phase,
+                                   np.stack([o + h, o - h, o, o, o, o]),
+                                   np.stack([a, a, a + h, a - h, a, a]),
+                                   np.stack([b, b, b, b, b + h, b - h]))
+            grads = [(shifted[2 * k] - shifted[2 * k + 1]) / (2 * h) for k in range(3)]
+            ctx.save_for_backward(*[torch.as_tensor(g, dtype=offset.dtype, device=offset.device)
+                                    for g in grads])
+        return torch.as_tensor(t, dtype=offset.dtype, device=offset.device)
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):  # type: ignore[override]
+        g_o, g_a, g_b = ctx.saved_tensors
+        return grad_out * g_o, grad_out * g_a, grad_out * g_b, None, None
+
+
+class _LayeredNet:
+    """Stands where a :class:`TravelTimeModel` keeps its 1D network: ``T(offset, z_a, z_b)``
+    and the factored slowness ``tau = T / distance`` that tables are built from."""
+
+    def __init__(self, velocity: Layered1D, phase: str) -> None:
+        self.velocity, self.phase = velocity, phase
+
+    def __call__(self, offset_km: torch.Tensor, z_a_km: torch.Tensor,
+                 z_b_km: torch.Tensor) -> torch.Tensor:
+        return _ExactTime.apply(offset_km, z_a_km, z_b_km, self.velocity, self.phase)
+
+    def tau(self, offset_km: torch.Tensor, z_a_km: torch.Tensor,
+            z_b_km: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            t = self(offset_km, z_a_km, z_b_km)
+            distance = torch.sqrt(offset_km**2 + (z_a_km - z_b_km) ** 2)
+            # at zero distance tau is the slowness at that depth
+            slowness = torch.as_tensor(
+                1.0 / self.velocity.velocity(z_a_km.detach().double().cpu().numpy(), self.phase),
+                dtype=t.dtype, device=t.device)
+            return torch.where(distance > 1e-9, t / distance.clamp_min(1e-9), slowness)
+
+    def parameters(self):  # no weights: nothing to freeze or move
+        return iter(())
+
+
+def layered_model(velocity: VelocityModel1D, phase: str, *, max_offset_km: float = 400.0,
+                  depth_km: tuple[float, float] = (-3.0, 60.0),
+                  device: str | torch.device = "cpu",
+                  on_outside: str = "raise") -> TravelTimeModel:
+    """A travel-time model of exact first arrivals in a 1D layered velocity model.
+
+    Parameters
+    ----------
+    velocity
+        The 1D model (km below sea level, km/s); a :class:`~obspy_hyposvi.velocity.Nodes1D`
+        is resampled into layers first.
+    phase
+        ``"P"`` or ``"S"``.
+    max_offset_km, depth_km
+        The model's valid domain (as a network's training domain: the locator's search box
+        and domain checks read it); defaults as :class:`~obspy_hyposvi.eikonet.train.TrainConfig`.
+    device, on_outside
+        See :class:`~obspy_hyposvi.eikonet.model.TravelTimeModel` (the times are computed on
+        the CPU in float64 and moved to ``device``).
+
+    Returns
+    -------
+    TravelTimeModel
+        ``metadata["kind"]`` is :data:`EXACT_KIND`; ``metadata["velocity_model"]`` names the
+        velocity model and its sha256, as a trained checkpoint's does (P and S models of one
+        velocity model pair up in a :class:`~obspy_hyposvi.locator.Locator`).
+
+    Examples
+    --------
+    >>> from obspy_hyposvi.velocity import socal_1d
+    >>> model = layered_model(socal_1d(), "P")
+    >>> t = model.travel_time([[0.0, 0.0, 10.0]], [[30.0, 40.0, 0.0]])
+    >>> round(float(t[0]), 3)
+    8.464
+    """
+    if phase not in ("P", "S"):
+        raise ValueError(f"phase must be 'P' or 'S', got {phase!r}")
+    lo, hi = (float(d) for d in depth_km)
+    if not hi > lo or not max_offset_km > 0:
+        raise ValueError(f"the domain needs depth_km[0] < depth_km[1] and max_offset_km > 0, "
+                         f"got {depth_km} and {max_offset_km}")
+    layered = velocity if isinstance(velocity, Layered1D) else velocity.to_layered()
+    description = velocity.to_dict()  # the given model's identity, before any resampling
+    model = TravelTimeModel.__new__(TravelTimeModel)
+    model.metadata = {"phase": phase, "geometry": "1d", "kind": EXACT_KIND,
+                      "domain": {"max_offset_km": float(max_offset_km), "depth_km": [lo, hi]},
+                      "velocity_model": description,
+                      "description": f"exact first arrivals of {velocity.name} (no network)"}
+    model.name = f"{velocity.name} ({phase}, exact)"
+    if on_outside not in _ON_OUTSIDE:
+        raise ValueError(f"on_outside must be one of {_ON_OUTSIDE}, got {on_outside!r}")
+    model.on_outside = on_outside
+    model.device = torch.device(device)
+    model.phase, model.geometry = phase, "1d"
+    model.dtype = torch.float64
+    model.net = _LayeredNet(layered, phase)
+    model.domain = model.metadata["domain"]
+    return model
