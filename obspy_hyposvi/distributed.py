@@ -89,6 +89,7 @@ class _Job:
     likelihood: LikelihoodConfig
     summary: SummaryConfig
     search: SearchConfig
+    final: bool = True  # False: an intermediate pass, light summaries
 
 
 class _WorkerCache:
@@ -245,7 +246,7 @@ def _locate_chunk(job: _Job, chunk: Sequence[ReadyEvent]) -> list[LocationResult
         locator = _worker_locator(job.model, device)
         return locate_ready(chunk, locator.models, svgd=job.svgd, likelihood=job.likelihood,
                             summary=job.summary, search=job.search, device=device,
-                            tables=locator.tables)
+                            tables=locator.tables, light=not job.final)
 
 
 def _model_key(model: str | Path) -> str:
@@ -360,10 +361,12 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
     if progress is not None and n_done:
         progress(n_done)
     with _client_for(client, distributed) as active:
-        def dask_pass(events: Sequence[ReadyEvent], svgd, likelihood) -> list[LocationResult]:
+        def dask_pass(events: Sequence[ReadyEvent], svgd, likelihood,
+                      final: bool = True) -> list[LocationResult]:
             # one pass of the catalogue run: chunks of whole SVGD batches, one task each
             job = _Job(model=_model_key(model), device=device, svgd=svgd,
-                       likelihood=likelihood, summary=locator.summary, search=locator.search)
+                       likelihood=likelihood, summary=locator.summary, search=locator.search,
+                       final=final)
             chunks = [list(events[k:k + chunk_size]) for k in range(0, len(events), chunk_size)]
             # as the serial run: events not in this pass count as done
             offset = n_done + len(prepared.usable) - len(events)

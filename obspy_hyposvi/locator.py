@@ -325,7 +325,7 @@ class Locator:
         from .locate.engine import locate_ready
 
         if locate_pass is None:
-            def locate_pass(events, svgd, likelihood):
+            def locate_pass(events, svgd, likelihood, final=True):
                 # each pass counts up to every usable event: those not in it (screened out,
                 # or a pass over the few events whose outliers changed) count as done
                 offset = len(prepared.usable) - len(events)
@@ -336,7 +336,8 @@ class Locator:
 
                 return locate_ready(events, self.models, svgd=svgd, likelihood=likelihood,
                                     summary=self.summary, search=self.search,
-                                    device=self.device, progress=done, tables=self.tables)
+                                    device=self.device, progress=done, tables=self.tables,
+                                    light=not final)
         return locate_catalogue([prepared.observations[i] for i in prepared.usable],
                                 self.models, svgd=self.svgd, likelihood=self.likelihood,
                                 summary=self.summary, search=self.search,

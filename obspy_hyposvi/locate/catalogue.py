@@ -69,8 +69,10 @@ __all__ = ["EstimationConfig", "ErrorModelEstimate", "CatalogueRun", "estimate_e
 
 logger = logging.getLogger(__name__)
 
-#: ``(n_events, ...)`` locations of one pass: a function of the events and the settings.
-LocatePass = Callable[[Sequence[ReadyEvent], SVGDConfig, LikelihoodConfig], list]
+#: ``(n_events, ...)`` locations of one pass: a function of the events and the settings,
+#: called as ``locate_pass(events, svgd, likelihood, final=...)``; ``final=False`` (the
+#: intermediate passes) allows a light summary (``locate_ready(..., light=True)``).
+LocatePass = Callable[..., list]
 
 _PHASES = ("P", "S")
 
@@ -591,10 +593,10 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
     if locate_pass is None:
         tables = TableCache(search.table_spacing_km)  # built by the first pass, then reused
 
-        def locate_pass(events, svgd_, likelihood_):
+        def locate_pass(events, svgd_, likelihood_, final=True):
             return locate_ready(events, models, svgd=svgd_, likelihood=likelihood_,
                                 summary=summary, search=search, device=device, dtype=dtype,
-                                tables=tables)
+                                tables=tables, light=not final)
     say = progress or (lambda line: None)
     terms = dict(station_terms or {})
     counts: dict = {}
@@ -603,11 +605,11 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
     n_passes = 0
     given = not likelihood.estimated
 
-    def run(events, svgd_, likelihood_, what):
+    def run(events, svgd_, likelihood_, what, final=False):
         nonlocal n_passes
         n_passes += 1
         say(f"pass {n_passes}: {what}, {len(events)} events")
-        return locate_pass(events, svgd_, likelihood_) if events else []
+        return locate_pass(events, svgd_, likelihood_, final=final) if events else []
 
     def term_solve(results_, estimates_) -> JointTerms:
         return joint_station_terms(results_, [e.observations for e in ready], models,
@@ -652,12 +654,12 @@ def locate_catalogue(observations: Sequence[Observations], models: Sequence, *,
         final_pass = k == n_refine
         results = run(ready, svgd if final_pass else cheap, _with(likelihood, estimates),
                       "final" if final_pass else "estimated error model" if not given
-                      else "station terms")
+                      else "station terms", final=final_pass)
     # a last look at the outliers from the final locations: relocate events whose flags moved
     ready, notes, changed = _reflag(ready, results, estimates, notes, estimation, search)
     if changed:
         new = run([ready[j] for j in changed], svgd, _with(likelihood, estimates),
-                  "outliers settled")
+                  "outliers settled", final=True)
         for j, res in zip(changed, new):
             results[j] = res
     joint = None

@@ -283,3 +283,29 @@ def test_all_phases_in_one_table_call_locate_as_the_per_phase_tables(monkeypatch
                                np.sqrt(np.diag(per_phase.covariance_km2)), rtol=0.05)
     # and both found the source
     assert np.linalg.norm(together.hypocentre_xyz_km - source) < 0.3
+
+
+def test_light_summary_leaves_out_the_kde_peak_and_takeoff_angles_only():
+    """Intermediate passes of a catalogue need the residuals only: the same particles,
+    hypocentres, residuals and uncertainties, without the kernel-density peak and take-off
+    angles."""
+    from obspy_hyposvi.locate.engine import locate_ready, screen_events
+    from obspy_hyposvi.locate.likelihood import ErrorModel, LikelihoodConfig
+    from obspy_hyposvi.locate.summary import SummaryConfig
+
+    search = SearchConfig(margin_km=10.0)
+    ready, failures = screen_events(EVENTS, MODELS, search)
+    assert not failures
+    settings = dict(svgd=SVGDConfig(n_particles=20, n_epochs=15, seed=3),
+                    likelihood=LikelihoodConfig(error_model=ErrorModel()),
+                    summary=SummaryConfig(), search=search)
+    full = locate_ready(ready, MODELS, **settings)
+    light = locate_ready(ready, MODELS, **settings, light=True)
+    for a, b in zip(full, light):
+        np.testing.assert_array_equal(a.particles_xyz_km, b.particles_xyz_km)
+        np.testing.assert_array_equal(a.hypocentre_xyz_km, b.hypocentre_xyz_km)
+        np.testing.assert_allclose(a.residual_s, b.residual_s, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(a.travel_time_s, b.travel_time_s, rtol=0, atol=1e-12)
+        assert a.origin_time_uncertainty_s == b.origin_time_uncertainty_s
+        assert np.all(np.isfinite(a.kde_mode_xyz_km)) and np.all(np.isnan(b.kde_mode_xyz_km))
+        assert np.all(np.isfinite(a.takeoff_deg)) and np.all(np.isnan(b.takeoff_deg))
