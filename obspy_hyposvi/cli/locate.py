@@ -78,8 +78,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     models.add_argument("--velocity-model", type=Path, default=None, metavar="FILE",
                         help="locate on the exact first arrivals of this 1D layered velocity "
                              "model (NonLinLoc LAYER lines, CSV, ...), no network to train; "
-                             "its domain: --max-offset-km and --depth-km (default 400 km, "
-                             "-3..60 km)")
+                             "its domain: --max-offset-km (default 400 km) and -3..60 km "
+                             "depth, widened to hold --depth-km")
     parser.add_argument("--max-offset-km", type=float, default=None, metavar="KM",
                         help="largest source-station offset of --velocity-model (default 400)")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
@@ -224,8 +224,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.velocity_model is not None:
             domain = {"max_offset_km": args.max_offset_km or 400.0}
-            if args.depth_km:  # the search box's depths must lie in the model's domain
-                domain["depth_km"] = tuple(args.depth_km)
+            if args.depth_km:
+                # the search box's depths must lie in the model's domain, and the stations'
+                # (above sea level) too: the default range widened to hold both
+                domain["depth_km"] = (min(-3.0, args.depth_km[0]), max(60.0, args.depth_km[1]))
             locator = Locator.from_velocity_model(args.velocity_model, **domain, **settings)
         else:
             locator = Locator.from_model(args.model, **settings)
