@@ -93,9 +93,6 @@ class _LayeredNet:
                 dtype=t.dtype, device=t.device)
             return torch.where(distance > 1e-9, t / distance.clamp_min(1e-9), slowness)
 
-    def parameters(self):  # no weights: nothing to freeze or move
-        return iter(())
-
 
 def layered_model(velocity: VelocityModel1D, phase: str, *, max_offset_km: float = 400.0,
                   depth_km: tuple[float, float] = (-3.0, 60.0),
