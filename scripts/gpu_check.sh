@@ -23,7 +23,9 @@
 # BUDGET_S + 45 s, catalogue CATALOGUE_BUDGET_S + 60 s): at worst ~9 minutes, inside
 # timeout_s=560. With a machine's start (1-2 minutes) a first call costs 8-10 minutes of the
 # session's 15, which leaves one short rerun (`GPU_CHECK_TESTS=0 GPU_SCALING=0 bash
-# scripts/gpu_check.sh` runs the catalogue benchmark alone).
+# scripts/gpu_check.sh` runs the catalogue benchmark alone; `HOST_COSTS=1 CATALOGUE=0
+# GPU_CHECK_TESTS=0 GPU_SCALING=0` runs benchmarks/host_costs.py alone: the GPU machine's
+# host cost per event, ~1-2 minutes).
 #
 # What it does there: installs the carried wheels and this package with
 # `pip install --no-deps --target /tmp/site` (the image's own torch, numpy, scipy, scikit-learn,
@@ -43,6 +45,8 @@ CATALOGUE_BUDGET_S=${CATALOGUE_BUDGET_S:-150}
 CATALOGUE_EVENTS=${CATALOGUE_EVENTS:-1000 10000}
 GPU_CHECK_TESTS=${GPU_CHECK_TESTS:-1}
 GPU_SCALING=${GPU_SCALING:-1}
+CATALOGUE=${CATALOGUE:-1}
+HOST_COSTS=${HOST_COSTS:-0}
 if [ "${GPU_CHECK_DRY:-0}" != 0 ]; then
     BENCH_ARGS=(--device cpu --quick --threads 1)
     CATALOGUE_ARGS=(--device cpu --threads 1 --events 16)
@@ -120,13 +124,28 @@ if [ "$GPU_SCALING" != 0 ]; then
     [ "$rc" -eq 0 ] || status=1
 fi
 
-say "benchmarks/catalogue_speed.py ${CATALOGUE_ARGS[*]} --budget-s $CATALOGUE_BUDGET_S"
-# the catalogue of 10 000 events is built in worker processes before its clock starts
-(cd benchmarks && timeout $((CATALOGUE_BUDGET_S + 60)) python3 catalogue_speed.py \
-    "${CATALOGUE_ARGS[@]}" --budget-s "$CATALOGUE_BUDGET_S" \
-    --output "$OUT/catalogue_speed.json") 2>&1 | grep -v "^event smi" | tee "$OUT/catalogue_speed.log"
-rc=${PIPESTATUS[0]}
-say "catalogue_speed: exit $rc"
-[ "$rc" -eq 0 ] || status=1
+if [ "$CATALOGUE" != 0 ]; then
+    say "benchmarks/catalogue_speed.py ${CATALOGUE_ARGS[*]} --budget-s $CATALOGUE_BUDGET_S"
+    # the catalogue of 10 000 events is built in worker processes before its clock starts
+    (cd benchmarks && timeout $((CATALOGUE_BUDGET_S + 60)) python3 catalogue_speed.py \
+        "${CATALOGUE_ARGS[@]}" --budget-s "$CATALOGUE_BUDGET_S" \
+        --output "$OUT/catalogue_speed.json") 2>&1 | grep -v "^event smi" \
+        | tee "$OUT/catalogue_speed.log"
+    rc=${PIPESTATUS[0]}
+    say "catalogue_speed: exit $rc"
+    [ "$rc" -eq 0 ] || status=1
+fi
+
+if [ "$HOST_COSTS" != 0 ]; then
+    if [ "${GPU_CHECK_DRY:-0}" != 0 ]; then HOST_ARGS=(--device cpu --events 16); else
+        HOST_ARGS=(--device cuda --events 1024); fi
+    say "benchmarks/host_costs.py ${HOST_ARGS[*]} --threads 1"
+    (cd benchmarks && OMP_NUM_THREADS=1 timeout 240 python3 host_costs.py "${HOST_ARGS[@]}" \
+        --threads 1 --output "$OUT/host_costs.json") 2>&1 | grep -v "^event smi" \
+        | tee "$OUT/host_costs.log"
+    rc=${PIPESTATUS[0]}
+    say "host_costs: exit $rc"
+    [ "$rc" -eq 0 ] || status=1
+fi
 say "end $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 exit $status
