@@ -35,6 +35,7 @@ that says ``pip install obspy_hyposvi[distributed]``.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -57,7 +58,42 @@ from .locate.summary import SummaryConfig
 from .locate.svgd import SVGDConfig
 from .locator import LocateReport, Locator
 
-__all__ = ["INSTALL_HINT", "locate_distributed", "run_distributed", "worker_device"]
+__all__ = ["INSTALL_HINT", "locate_distributed", "run_distributed", "worker_device",
+           "exact_model_key"]
+
+#: Prefix of a ``model`` key that names exact layered travel times, not checkpoints.
+_EXACT = "exact:"
+
+
+def exact_model_key(velocity, *, max_offset_km: float = 400.0,
+                    depth_km: tuple[float, float] = (-3.0, 60.0)) -> str:
+    """The ``model`` of :func:`run_distributed` for the exact first arrivals of a 1D layered
+    velocity model (:meth:`Locator.from_velocity_model`): the model itself travels in the key
+    (JSON), so no worker needs a file.
+
+    Examples
+    --------
+    >>> from obspy_hyposvi.velocity import socal_1d
+    >>> exact_model_key(socal_1d()).startswith("exact:")
+    True
+    """
+    return _EXACT + json.dumps({"velocity_model": velocity.to_dict(),
+                                "max_offset_km": float(max_offset_km),
+                                "depth_km": [float(d) for d in depth_km]}, sort_keys=True)
+
+
+def _locator_for(model: str, device: str, **settings) -> Locator:
+    """A locator of a model key: checkpoints by name or path, or exact layered times."""
+    if model.startswith(_EXACT):
+        from .velocity import model_from_dict
+
+        spec = json.loads(model[len(_EXACT):])
+        return Locator.from_velocity_model(model_from_dict(spec["velocity_model"]),
+                                           max_offset_km=spec["max_offset_km"],
+                                           depth_km=tuple(spec["depth_km"]), device=device,
+                                           **settings)
+    return Locator.from_model(model, device=device, **settings)
+
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +143,7 @@ class _WorkerCache:
             if key not in self.locators:
                 logger.info("loading travel-time models %s on %s", model, device)
                 # the client checked the P/S pair before any task (refused, or forced)
-                self.locators[key] = Locator.from_model(model, device=device, force=True)
+                self.locators[key] = _locator_for(model, device, force=True)
             return self.locators[key]
 
 
@@ -231,7 +267,7 @@ def _worker_locator(model: str, device: str) -> Locator:
     try:
         worker = get_worker()
     except ValueError:  # not running on a worker
-        return Locator.from_model(model, device=device, force=True)  # checked on the client
+        return _locator_for(model, device, force=True)  # checked on the client
     # dict.setdefault is atomic: concurrent first tasks of one worker share one cache
     cache = worker.__dict__.setdefault(_CACHE_ATTRIBUTE, _WorkerCache())
     return cache.locator(model, device)
@@ -251,7 +287,9 @@ def _locate_chunk(job: _Job, chunk: Sequence[ReadyEvent]) -> list[LocationResult
 
 def _model_key(model: str | Path) -> str:
     """A bundled/user model name as given; a path made absolute, so that workers started
-    elsewhere find the same file."""
+    elsewhere find the same file; an :func:`exact_model_key` as it is."""
+    if str(model).startswith(_EXACT):
+        return str(model)
     p_source, _ = model_sources(model)
     if p_source.endswith("-P.pt"):  # checkpoint files, a bare file name included
         return str(Path(p_source).resolve())
@@ -308,7 +346,8 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
         Station metadata.
     model
         Bundled/user model name or path prefix of ``NAME-P.pt``/``NAME-S.pt``, as for
-        :meth:`Locator.from_model`; a path must be readable on every worker.
+        :meth:`Locator.from_model`; a path must be readable on every worker. Or
+        :func:`exact_model_key` of a layered 1D velocity model: its exact travel times.
     client
         A ``distributed.Client``. None uses the current default client, or starts a local
         cluster (one single-threaded worker process per core) for this call.
@@ -354,7 +393,7 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
     """
     distributed = _import_distributed()
     # on the client: the models' domain gives the search boxes, their metadata the provenance
-    locator = Locator.from_model(str(model), device=device, **settings)
+    locator = _locator_for(str(model), device, **settings)
     chunk_size = _check_chunk_size(chunk_size, locator.search)
     prepared = locator.prepare(catalog, inventory)
     n_done = len(prepared.failures)

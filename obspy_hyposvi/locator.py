@@ -9,6 +9,7 @@ and listed, with the reason, in the :class:`LocateReport`.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -273,11 +274,12 @@ class Locator:
         from .eikonet.layered import layered_model
         from .velocity import VelocityModel1D, read_velocity_model
 
-        if not isinstance(velocity, VelocityModel1D):
+        if isinstance(velocity, (str, os.PathLike)):
             velocity = read_velocity_model(velocity)
-            if not isinstance(velocity, VelocityModel1D):
-                raise InputError(f"{velocity.name}: exact travel times need a 1D velocity "
-                                 "model; a 3D model needs trained networks (hyposvi train)")
+        if not isinstance(velocity, VelocityModel1D):
+            raise InputError(f"{getattr(velocity, 'name', velocity)}: exact travel times need a "
+                             "1D velocity model; a 3D model needs trained networks (hyposvi "
+                             "train)")
         p_model, s_model = (layered_model(velocity, phase, max_offset_km=max_offset_km,
                                           depth_km=depth_km, device=device)
                             for phase in ("P", "S"))

@@ -418,6 +418,12 @@ def test_velocity_model_option_errors_name_the_file_or_the_conflict(capsys, tmp_
     assert "--velocity-model" in capsys.readouterr().err
     layers = tmp_path / "model.in"
     layers.write_text("LAYER 0.0 5.5 0 3.2 0 2.7 0\nLAYER 10.0 6.3 0 3.6 0 2.8 0\n")
-    assert main(base + ["--velocity-model", str(layers), "--workers", "2"]) == 2
-    assert "--workers" in capsys.readouterr().err
     assert main(base + ["--velocity-model", str(layers), "--model", "socal-1d"]) == 2
+    capsys.readouterr()
+    from obspy_hyposvi.velocity import basin_demo_model
+
+    grid = tmp_path / "basin.npz"
+    basin_demo_model().save_npz(grid)
+    assert main(base + ["--velocity-model", str(grid)]) == 1
+    err = capsys.readouterr().err
+    assert str(grid) in err and "1D velocity model" in err and "Traceback" not in err

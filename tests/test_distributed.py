@@ -155,6 +155,25 @@ def test_locate_distributed_returns_the_catalogue(client, catalog, inventory, se
             theirs.preferred_origin())
 
 
+def test_exact_layered_times_over_dask_equal_the_serial_run(client, catalog, inventory):
+    """The velocity model travels in the model key (no file on the workers); the workers'
+    exact travel times give the serial run's origins."""
+    from obspy_hyposvi.distributed import exact_model_key, run_distributed
+    from obspy_hyposvi.velocity import socal_1d
+
+    events = catalog[:3]
+    key = exact_model_key(socal_1d(), max_offset_km=200.0)
+    report = run_distributed(events, inventory, model=key, client=client, chunk_size=2,
+                             **SETTINGS)
+    alone = Locator.from_velocity_model(socal_1d(), max_offset_km=200.0,
+                                        **SETTINGS).run(events, inventory)
+    assert report.n_located == alone.n_located == 3
+    for ours, theirs in zip(report.catalog, alone.catalog):
+        assert _origin_fields(ours.preferred_origin()) == _origin_fields(
+            theirs.preferred_origin())
+    assert report.results[0].extra.get("n_epochs") == alone.results[0].extra.get("n_epochs")
+
+
 def test_chunk_size_must_keep_the_batches(catalog, inventory):
     pytest.importorskip("distributed")
     from obspy_hyposvi.distributed import run_distributed

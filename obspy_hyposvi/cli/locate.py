@@ -77,7 +77,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "NAME-P.pt/NAME-S.pt (default socal-1d)")
     models.add_argument("--velocity-model", type=Path, default=None, metavar="FILE",
                         help="locate on the exact first arrivals of this 1D layered velocity "
-                             "model (NonLinLoc LAYER lines, CSV, ...), no network to train; "
+                             "model (NonLinLoc LAYER lines, CSV, ...), no network to train "
+                             "(with Dask too); "
                              "its domain: --max-offset-km (default 400 km) and -3..60 km "
                              "depth, widened to hold --depth-km")
     parser.add_argument("--max-offset-km", type=float, default=None, metavar="KM",
@@ -191,13 +192,11 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..bridge.station_map import resolve_station_codes
     from ..locator import Locator
+    from ..velocity import VelocityModel1D, read_velocity_model
 
     settings = {**location_settings(args), **output_settings(args)}
     check_device(args.device)
     use_dask = args.workers is not None or args.scheduler is not None
-    if args.velocity_model is not None and use_dask:
-        raise UsageError("--velocity-model runs in this process: drop --workers/--scheduler "
-                         "(Dask workers load trained models by --model name)")
     if args.max_offset_km is not None and args.velocity_model is None:
         raise UsageError("--max-offset-km sets the domain of --velocity-model: give that too "
                          "(a trained model's domain is its own)")
@@ -215,20 +214,27 @@ def run(args: argparse.Namespace) -> int:
     # labels such as AK_RC01_-- (NonLinLoc) or bare station codes -> SEED ids of the inventory
     catalog = resolve_station_codes(catalog, inventory, args.station_map, args.station_rule,
                                     inplace=True)
+    velocity = domain = None
+    if args.velocity_model is not None:
+        velocity = read_velocity_model(args.velocity_model)
+        if not isinstance(velocity, VelocityModel1D):
+            raise InputError(f"{args.velocity_model}: exact travel times need a 1D velocity "
+                             "model; a 3D model needs trained networks (hyposvi train)")
+        domain = {"max_offset_km": args.max_offset_km or 400.0}
+        if args.depth_km:
+            # the search box's depths must lie in the model's domain, and the stations'
+            # (above sea level) too: the default range widened to hold both
+            domain["depth_km"] = (min(-3.0, args.depth_km[0]), max(60.0, args.depth_km[1]))
     if use_dask:
-        from ..distributed import run_distributed
+        from ..distributed import exact_model_key, run_distributed
 
+        model = args.model if velocity is None else exact_model_key(velocity, **domain)
         with dask_client(args) as client, event_progress(len(catalog), "locating") as progress:
-            report = run_distributed(catalog, inventory, model=args.model, client=client,
+            report = run_distributed(catalog, inventory, model=model, client=client,
                                      chunk_size=args.chunk_size, progress=progress, **settings)
     else:
-        if args.velocity_model is not None:
-            domain = {"max_offset_km": args.max_offset_km or 400.0}
-            if args.depth_km:
-                # the search box's depths must lie in the model's domain, and the stations'
-                # (above sea level) too: the default range widened to hold both
-                domain["depth_km"] = (min(-3.0, args.depth_km[0]), max(60.0, args.depth_km[1]))
-            locator = Locator.from_velocity_model(args.velocity_model, **domain, **settings)
+        if velocity is not None:
+            locator = Locator.from_velocity_model(velocity, **domain, **settings)
         else:
             locator = Locator.from_model(args.model, **settings)
         with event_progress(len(catalog), "locating") as progress:
