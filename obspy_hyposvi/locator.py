@@ -254,15 +254,15 @@ class Locator:
     @classmethod
     def from_velocity_model(cls, velocity, *, max_offset_km: float = 400.0,
                             depth_km: tuple[float, float] = (-3.0, 60.0), device: str = "cpu",
-                            **settings) -> "Locator":
+                            vp_vs_ratio: float | None = None, **settings) -> "Locator":
         """Build a locator on the exact first arrivals of a 1D layered velocity model (no
         network to train; :func:`~obspy_hyposvi.eikonet.layered.layered_model`).
 
         ``velocity`` is a :class:`~obspy_hyposvi.velocity.VelocityModel1D` or the path of a
         velocity-model file (:func:`~obspy_hyposvi.velocity.read_velocity_model`: NonLinLoc
-        ``LAYER`` lines, CSV, ...); ``max_offset_km`` and ``depth_km`` bound the domain (the
-        search box and the domain checks read it); ``settings`` are passed on to
-        :class:`Locator`.
+        ``LAYER`` lines, CSV, HypoInverse CRH with ``vp_vs_ratio``, ...); ``max_offset_km``
+        and ``depth_km`` bound the domain (the search box and the domain checks read it);
+        ``settings`` are passed on to :class:`Locator`.
 
         Examples
         --------
@@ -275,7 +275,7 @@ class Locator:
         from .velocity import VelocityModel1D, read_velocity_model
 
         if isinstance(velocity, (str, os.PathLike)):
-            velocity = read_velocity_model(velocity)
+            velocity = read_velocity_model(velocity, vp_vs_ratio=vp_vs_ratio)
         if not isinstance(velocity, VelocityModel1D):
             raise InputError(f"{getattr(velocity, 'name', velocity)}: exact travel times need a "
                              "1D velocity model; a 3D model needs trained networks (hyposvi "

@@ -427,3 +427,8 @@ def test_velocity_model_option_errors_name_the_file_or_the_conflict(capsys, tmp_
     assert main(base + ["--velocity-model", str(grid)]) == 1
     err = capsys.readouterr().err
     assert str(grid) in err and "1D velocity model" in err and "Traceback" not in err
+    crh = tmp_path / "model.crh"  # HypoInverse: P only, the S velocities need a ratio
+    crh.write_text("test model\n 5.5  0.0\n 6.3  5.5\n")
+    assert main(base + ["--velocity-model", str(crh)]) == 1
+    assert str(crh) in capsys.readouterr().err
+    assert main(base + ["--vp-vs-ratio", "1.73"]) == 2

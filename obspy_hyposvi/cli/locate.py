@@ -83,6 +83,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "depth, widened to hold --depth-km")
     parser.add_argument("--max-offset-km", type=float, default=None, metavar="KM",
                         help="largest source-station offset of --velocity-model (default 400)")
+    parser.add_argument("--vp-vs-ratio", type=float, default=None, metavar="R",
+                        help="S velocities of a P-only --velocity-model (HypoInverse CRH/CRE) "
+                             "as vp / R")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
                         help="output event file (written when complete: an existing file is "
                              "replaced only then)")
@@ -197,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
     settings = {**location_settings(args), **output_settings(args)}
     check_device(args.device)
     use_dask = args.workers is not None or args.scheduler is not None
+    if args.vp_vs_ratio is not None and args.velocity_model is None:
+        raise UsageError("--vp-vs-ratio reads a P-only --velocity-model: give that too")
     if args.max_offset_km is not None and args.velocity_model is None:
         raise UsageError("--max-offset-km sets the domain of --velocity-model: give that too "
                          "(a trained model's domain is its own)")
@@ -216,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
                                     inplace=True)
     velocity = domain = None
     if args.velocity_model is not None:
-        velocity = read_velocity_model(args.velocity_model)
+        velocity = read_velocity_model(args.velocity_model, vp_vs_ratio=args.vp_vs_ratio)
         if not isinstance(velocity, VelocityModel1D):
             raise InputError(f"{args.velocity_model}: exact travel times need a 1D velocity "
                              "model; a 3D model needs trained networks (hyposvi train)")

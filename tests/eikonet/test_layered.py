@@ -112,6 +112,13 @@ def test_locator_on_exact_times_locates_synthetic_events(tmp_path):
     assert np.mean(epicentre) < 0.25 and np.mean(depth) < 0.5, (epicentre, depth)
 
 
+def test_a_p_only_file_takes_its_s_velocities_from_a_ratio(tmp_path):
+    crh = tmp_path / "model.crh"
+    crh.write_text("test model\n 5.5  0.0\n 6.3  5.5\n")
+    locator = Locator.from_velocity_model(crh, vp_vs_ratio=1.75)
+    np.testing.assert_allclose(locator.s_model.net.velocity.vs_kmps, [5.5 / 1.75, 6.3 / 1.75])
+
+
 def test_a_3d_model_file_is_refused_with_a_reason(tmp_path):
     from obspy_hyposvi.velocity import basin_demo_model
 
