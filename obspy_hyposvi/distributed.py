@@ -49,6 +49,7 @@ from typing import Any
 
 from obspy import Catalog, Inventory
 
+from .eikonet.layered import DEFAULT_DEPTH_KM, DEFAULT_MAX_OFFSET_KM
 from .eikonet.pairing import model_sources
 from .errors import HypoSVIError
 from .locate.likelihood import LikelihoodConfig
@@ -65,8 +66,8 @@ __all__ = ["INSTALL_HINT", "locate_distributed", "run_distributed", "worker_devi
 _EXACT = "exact:"
 
 
-def exact_model_key(velocity, *, max_offset_km: float = 400.0,
-                    depth_km: tuple[float, float] = (-3.0, 60.0)) -> str:
+def exact_model_key(velocity, *, max_offset_km: float = DEFAULT_MAX_OFFSET_KM,
+                    depth_km: tuple[float, float] = DEFAULT_DEPTH_KM) -> str:
     """The ``model`` of :func:`run_distributed` for the exact first arrivals of a 1D layered
     velocity model (:meth:`Locator.from_velocity_model`): the model itself travels in the key
     (JSON), so no worker needs a file.

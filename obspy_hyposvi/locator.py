@@ -27,6 +27,7 @@ from .bridge.picks import (
     event_projections,
     observations_from_event,
 )
+from .eikonet.layered import DEFAULT_DEPTH_KM, DEFAULT_MAX_OFFSET_KM, layered_model
 from .eikonet.model import TravelTimeModel, load_model
 from .eikonet.pairing import check_model_pair, model_sources
 from .errors import HypoSVIError, InputError
@@ -252,9 +253,10 @@ class Locator:
         return cls(p_model, s_model, device=device, **settings)
 
     @classmethod
-    def from_velocity_model(cls, velocity, *, max_offset_km: float = 400.0,
-                            depth_km: tuple[float, float] = (-3.0, 60.0), device: str = "cpu",
-                            vp_vs_ratio: float | None = None, **settings) -> "Locator":
+    def from_velocity_model(cls, velocity, *, max_offset_km: float = DEFAULT_MAX_OFFSET_KM,
+                            depth_km: tuple[float, float] = DEFAULT_DEPTH_KM,
+                            device: str = "cpu", vp_vs_ratio: float | None = None,
+                            **settings) -> "Locator":
         """Build a locator on the exact first arrivals of a 1D layered velocity model (no
         network to train; :func:`~obspy_hyposvi.eikonet.layered.layered_model`).
 
@@ -271,7 +273,6 @@ class Locator:
         >>> locator.p_model.name
         'socal-1d (P, exact)'
         """
-        from .eikonet.layered import layered_model
         from .velocity import VelocityModel1D, read_velocity_model
 
         if isinstance(velocity, (str, os.PathLike)):

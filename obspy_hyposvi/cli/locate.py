@@ -195,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..bridge.station_map import resolve_station_codes
     from ..locator import Locator
+    from ..eikonet.layered import DEFAULT_DEPTH_KM, DEFAULT_MAX_OFFSET_KM
     from ..velocity import VelocityModel1D, read_velocity_model
 
     settings = {**location_settings(args), **output_settings(args)}
@@ -225,11 +226,12 @@ def run(args: argparse.Namespace) -> int:
         if not isinstance(velocity, VelocityModel1D):
             raise InputError(f"{args.velocity_model}: exact travel times need a 1D velocity "
                              "model; a 3D model needs trained networks (hyposvi train)")
-        domain = {"max_offset_km": args.max_offset_km or 400.0}
+        domain = {"max_offset_km": args.max_offset_km or DEFAULT_MAX_OFFSET_KM}
         if args.depth_km:
             # the search box's depths must lie in the model's domain, and the stations'
             # (above sea level) too: the default range widened to hold both
-            domain["depth_km"] = (min(-3.0, args.depth_km[0]), max(60.0, args.depth_km[1]))
+            domain["depth_km"] = (min(DEFAULT_DEPTH_KM[0], args.depth_km[0]),
+                                  max(DEFAULT_DEPTH_KM[1], args.depth_km[1]))
     if use_dask:
         from ..distributed import exact_model_key, run_distributed
 

@@ -22,11 +22,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..reference.layered_exact import layered_travel_time
 from ..velocity import Layered1D, VelocityModel1D
-from .model import _ON_OUTSIDE, TravelTimeModel
+from .model import TravelTimeModel
 
-__all__ = ["layered_model", "EXACT_KIND"]
+__all__ = ["layered_model", "EXACT_KIND", "DEFAULT_MAX_OFFSET_KM", "DEFAULT_DEPTH_KM"]
+
+#: Default domain of an exact model, km: a trained network's default (those of
+#: :class:`~obspy_hyposvi.eikonet.train.TrainConfig`, tested equal; not imported from it, so
+#: that importing the locator loads neither training nor the reference solvers).
+DEFAULT_MAX_OFFSET_KM = 400.0
+DEFAULT_DEPTH_KM = (-3.0, 60.0)
 
 #: ``metadata["kind"]`` of a model from :func:`layered_model`.
 EXACT_KIND = "exact layered first arrivals"
@@ -39,6 +44,9 @@ _STEP_KM = 1e-3
 def _exact_times(velocity: Layered1D, phase: str, offset: np.ndarray, z_a: np.ndarray,
                  z_b: np.ndarray) -> np.ndarray:
     """First-arrival times, s, of any equal shapes (the offset's sign ignored)."""
+    # imported here: the reference solvers load only when an exact model is evaluated
+    from ..reference.layered_exact import layered_travel_time
+
     shape = offset.shape
     t = layered_travel_time(velocity, phase, np.abs(offset).ravel(), z_a.ravel(), z_b.ravel())
     return np.asarray(t, dtype=np.float64).reshape(shape)
@@ -94,8 +102,9 @@ class _LayeredNet:
             return torch.where(distance > 1e-9, t / distance.clamp_min(1e-9), slowness)
 
 
-def layered_model(velocity: VelocityModel1D, phase: str, *, max_offset_km: float = 400.0,
-                  depth_km: tuple[float, float] = (-3.0, 60.0),
+def layered_model(velocity: VelocityModel1D, phase: str, *,
+                  max_offset_km: float = DEFAULT_MAX_OFFSET_KM,
+                  depth_km: tuple[float, float] = DEFAULT_DEPTH_KM,
                   device: str | torch.device = "cpu",
                   on_outside: str = "raise") -> TravelTimeModel:
     """A travel-time model of exact first arrivals in a 1D layered velocity model.
@@ -109,7 +118,8 @@ def layered_model(velocity: VelocityModel1D, phase: str, *, max_offset_km: float
         ``"P"`` or ``"S"``.
     max_offset_km, depth_km
         The model's valid domain (as a network's training domain: the locator's search box
-        and domain checks read it); defaults as :class:`~obspy_hyposvi.eikonet.train.TrainConfig`.
+        and domain checks read it); defaults :data:`DEFAULT_MAX_OFFSET_KM`,
+        :data:`DEFAULT_DEPTH_KM`.
     device, on_outside
         See :class:`~obspy_hyposvi.eikonet.model.TravelTimeModel` (the times are computed on
         the CPU in float64 and moved to ``device``).
@@ -136,19 +146,12 @@ def layered_model(velocity: VelocityModel1D, phase: str, *, max_offset_km: float
         raise ValueError(f"the domain needs depth_km[0] < depth_km[1] and max_offset_km > 0, "
                          f"got {depth_km} and {max_offset_km}")
     layered = velocity if isinstance(velocity, Layered1D) else velocity.to_layered()
-    description = velocity.to_dict()  # the given model's identity, before any resampling
-    model = TravelTimeModel.__new__(TravelTimeModel)
-    model.metadata = {"phase": phase, "geometry": "1d", "kind": EXACT_KIND,
-                      "domain": {"max_offset_km": float(max_offset_km), "depth_km": [lo, hi]},
-                      "velocity_model": description,
-                      "description": f"exact first arrivals of {velocity.name} (no network)"}
-    model.name = f"{velocity.name} ({phase}, exact)"
-    if on_outside not in _ON_OUTSIDE:
-        raise ValueError(f"on_outside must be one of {_ON_OUTSIDE}, got {on_outside!r}")
-    model.on_outside = on_outside
-    model.device = torch.device(device)
-    model.phase, model.geometry = phase, "1d"
-    model.dtype = torch.float64
-    model.net = _LayeredNet(layered, phase)
-    model.domain = model.metadata["domain"]
+    metadata = {"phase": phase, "geometry": "1d", "kind": EXACT_KIND,
+                "domain": {"max_offset_km": float(max_offset_km), "depth_km": [lo, hi]},
+                # the given model's identity, before any resampling
+                "velocity_model": velocity.to_dict(),
+                "description": f"exact first arrivals of {velocity.name} (no network)"}
+    model = TravelTimeModel.__new__(TravelTimeModel)  # no checkpoint to load
+    model._set_up(metadata, _LayeredNet(layered, phase), torch.float64, device=device,
+                  on_outside=on_outside, name=f"{velocity.name} ({phase}, exact)")
     return model

@@ -58,26 +58,36 @@ class TravelTimeModel:
 
     def __init__(self, checkpoint: dict, *, device: str | torch.device = "cpu",
                  on_outside: str = "raise", name: str = "model") -> None:
-        if on_outside not in _ON_OUTSIDE:
-            raise ValueError(f"on_outside must be one of {_ON_OUTSIDE}, got {on_outside!r}")
-        self.metadata = checkpoint["metadata"]
-        self.name = name
-        self.on_outside = on_outside
-        self.device = torch.device(device)
-        self.phase = self.metadata["phase"]
-        self.geometry = self.metadata["geometry"]
-        args = dict(self.metadata["model_args"])
+        metadata = checkpoint["metadata"]
+        args = dict(metadata["model_args"])
         try:
-            net = EikoNet1D(**args) if self.geometry == "1d" else EikoNet3D(**args)
+            net = EikoNet1D(**args) if metadata["geometry"] == "1d" else EikoNet3D(**args)
             net.load_state_dict(checkpoint["state_dict"])
         except (TypeError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{name}: network arguments do not match the weights "
                                   f"({str(exc).splitlines()[0][:200]})") from None
-        self.dtype = next(net.parameters()).dtype
-        self.net = net.to(self.device).eval()
-        for p in self.net.parameters():
+        dtype = next(net.parameters()).dtype
+        net = net.to(torch.device(device)).eval()
+        for p in net.parameters():
             p.requires_grad_(False)
-        self.domain = self.metadata["domain"]
+        self._set_up(metadata, net, dtype, device=device, on_outside=on_outside, name=name)
+
+    def _set_up(self, metadata: dict, net, dtype: torch.dtype, *, device: str | torch.device,
+                on_outside: str, name: str) -> None:
+        """Every attribute of a model, from its metadata (``phase``, ``geometry``, ``domain``)
+        and the callable ``net`` it evaluates: shared by :meth:`__init__` and models that are
+        not checkpoints (:func:`~obspy_hyposvi.eikonet.layered.layered_model`)."""
+        if on_outside not in _ON_OUTSIDE:
+            raise ValueError(f"on_outside must be one of {_ON_OUTSIDE}, got {on_outside!r}")
+        self.metadata = metadata
+        self.name = name
+        self.on_outside = on_outside
+        self.device = torch.device(device)
+        self.phase = metadata["phase"]
+        self.geometry = metadata["geometry"]
+        self.dtype = dtype
+        self.net = net
+        self.domain = metadata["domain"]
 
     # -- domain -----------------------------------------------------------------------
     @property

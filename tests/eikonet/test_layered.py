@@ -65,6 +65,12 @@ def test_a_table_of_the_exact_times_matches_them(phase):
 
 
 def test_domain_pairing_and_layers_from_gradients():
+    from obspy_hyposvi.eikonet.layered import DEFAULT_DEPTH_KM, DEFAULT_MAX_OFFSET_KM
+    from obspy_hyposvi.eikonet.train import TrainConfig
+
+    # the default domain is a trained network's
+    assert DEFAULT_MAX_OFFSET_KM == TrainConfig.max_offset_km
+    assert DEFAULT_DEPTH_KM == (TrainConfig.depth_min_km, TrainConfig.depth_max_km)
     velocity = socal_1d()
     p = layered_model(velocity, "P", max_offset_km=100.0, depth_km=(-3.0, 30.0))
     assert p.metadata["kind"] == EXACT_KIND
