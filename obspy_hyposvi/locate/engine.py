@@ -991,16 +991,16 @@ def _times_and_takeoff(models, hypo_km: np.ndarray, picks: _PaddedPicks, device,
             src = hypo[index[0]].requires_grad_(takeoff)
             parts.append((event, starts[k] + column, src,
                           model.travel_time_torch(src, receivers[index])))
-        grads = (torch.autograd.grad(sum(t.sum() for *_, t in parts), [p[2] for p in parts])
-                 if parts and takeoff else [None] * len(parts))
     times = np.full(real.shape, np.nan)
-    grad = np.full(real.shape + (3,), np.nan)
-    for (event, slot, _, t), g in zip(parts, grads):
+    for event, slot, _, t in parts:
         times[event, slot] = t.detach().double().cpu().numpy()
-        if g is not None:
-            grad[event, slot] = g.double().cpu().numpy()
     if not takeoff:
         return times, np.full(real.shape, np.nan)
+    grads = (torch.autograd.grad(sum(t.sum() for *_, t in parts), [p[2] for p in parts])
+             if parts else [])
+    grad = np.full(real.shape + (3,), np.nan)
+    for (event, slot, *_), g in zip(parts, grads):
+        grad[event, slot] = g.double().cpu().numpy()
     # the ray leaves the source along -grad_s T; z is down, so cos(angle) = its z component
     direction = -grad / np.maximum(np.linalg.norm(grad, axis=-1, keepdims=True), 1e-12)
     takeoff = np.degrees(np.arccos(np.clip(direction[..., 2], -1.0, 1.0)))
