@@ -238,16 +238,21 @@ def _resolve_device(device: str, worker: Any) -> str:
     return worker_device(device, _worker_index(worker.name), n_devices)
 
 
-def _task_device(device: str) -> str:
-    """The device the worker running this task resolves ``device`` to (:func:`_resolve_device`);
-    ``device`` as given outside a worker, e.g. under Dask's synchronous scheduler."""
+def _current_worker() -> Any:
+    """The Dask worker running this task; None outside a worker (e.g. under Dask's
+    synchronous scheduler)."""
     from distributed import get_worker
 
     try:
-        worker = get_worker()
+        return get_worker()
     except ValueError:  # not running on a worker
-        return device
-    return _resolve_device(device, worker)
+        return None
+
+
+def _task_device(device: str, worker: Any) -> str:
+    """The device ``worker`` (:func:`_current_worker`) resolves ``device`` to
+    (:func:`_resolve_device`); ``device`` as given outside a worker."""
+    return device if worker is None else _resolve_device(device, worker)
 
 
 def _on_device(device: str) -> AbstractContextManager:
@@ -260,14 +265,10 @@ def _on_device(device: str) -> AbstractContextManager:
     return torch.cuda.device(torch_device)
 
 
-def _worker_locator(model: str, device: str) -> Locator:
-    """The cached :class:`Locator` of the worker running this task, on ``device`` as resolved
-    on the worker (a fresh one outside a worker, e.g. under Dask's synchronous scheduler)."""
-    from distributed import get_worker
-
-    try:
-        worker = get_worker()
-    except ValueError:  # not running on a worker
+def _worker_locator(model: str, device: str, worker: Any) -> Locator:
+    """The cached :class:`Locator` of ``worker`` (:func:`_current_worker`), on ``device`` as
+    resolved on it (a fresh one outside a worker)."""
+    if worker is None:
         return _locator_for(model, device, force=True)  # checked on the client
     # dict.setdefault is atomic: concurrent first tasks of one worker share one cache
     cache = worker.__dict__.setdefault(_CACHE_ATTRIBUTE, _WorkerCache())
@@ -276,11 +277,12 @@ def _worker_locator(model: str, device: str) -> Locator:
 
 def _locate_chunk(job: _Job, chunk: Sequence[ReadyEvent]) -> list[LocationResult]:
     """Worker task: SVGD on a chunk of screened events, in ``job.search.batch_size`` batches."""
-    device = _task_device(job.device)
+    worker = _current_worker()
+    device = _task_device(job.device, worker)
     # the worker's GPU as torch's current device too: anything that takes the current device
     # (a CUDA context, a default stream) then opens on that GPU, not on every worker's cuda:0
     with _on_device(device):
-        locator = _worker_locator(job.model, device)
+        locator = _worker_locator(job.model, device, worker)
         return locate_ready(chunk, locator.models, svgd=job.svgd, likelihood=job.likelihood,
                             summary=job.summary, search=job.search, device=device,
                             tables=locator.tables, light=not job.final)

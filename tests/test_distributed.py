@@ -237,7 +237,8 @@ def _device_here(device: str) -> tuple:
 
     from obspy_hyposvi.distributed import _task_device
 
-    return get_worker().name, _task_device(device)  # as _locate_chunk resolves it
+    worker = get_worker()
+    return worker.name, _task_device(device, worker)  # as _locate_chunk resolves it
 
 
 def _resolved_on_each_worker(client, device: str) -> dict:
