@@ -37,7 +37,8 @@ from obspy.core.event import (
     QuantityError,
     ResourceIdentifier,
 )
-from obspy.geodetics import gps2dist_azimuth, kilometer2degrees
+from obspy.geodetics import kilometer2degrees
+from pyproj import Geod
 
 from ..errors import InputError, OutputError
 from ..geo import Projection
@@ -62,6 +63,8 @@ PREFIX = "hyposvi"
 NSMAP = {PREFIX: NAMESPACE}
 
 _AGENCY = DEFAULT_AGENCY  # the package, as named in "not used by ..." comments
+
+_WGS84 = Geod(ellps="WGS84")  # geodesics, event to station (stateless: shared safely)
 #: Start of the origin comment that states the units of the errors (SeisComP XML rewrites it:
 #: :func:`~obspy_hyposvi.bridge.scml.to_seiscomp_units`).
 LATLON_DEGREES_TEXT = "latitude and longitude errors in degrees of latitude and of longitude"
@@ -97,7 +100,7 @@ def _grid_north_azimuth_deg(projection: Projection, x_km: float, y_km: float) ->
     """
     lon0, lat0, _ = projection.to_lonlat(x_km, y_km)
     lon1, lat1, _ = projection.to_lonlat(x_km, y_km + 1.0)
-    _, azimuth, _ = gps2dist_azimuth(float(lat0), float(lon0), float(lat1), float(lon1))
+    azimuth, _, _ = _WGS84.inv(float(lon0), float(lat0), float(lon1), float(lat1))
     return (azimuth + 180.0) % 360.0 - 180.0  # in [-180, 180): small near the zone centre
 
 
@@ -384,11 +387,20 @@ def _method_text(result: LocationResult, projection: Projection, version: str) -
     return text
 
 
-def _distance_azimuth_deg(lon: float, lat: float, station_lon: float,
-                          station_lat: float) -> tuple[float, float]:
-    """Great-circle distance (deg) and azimuth (deg clockwise from north), event to station."""
-    dist_m, az_deg, _ = gps2dist_azimuth(lat, lon, float(station_lat), float(station_lon))
-    return kilometer2degrees(dist_m / 1e3), az_deg  # m -> km -> great-circle degrees
+def _distances_azimuths_deg(lon: float, lat: float, station_lon: Any,
+                            station_lat: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (great-circle deg) and azimuths (deg clockwise from north, in [0, 360)) from
+    the event at ``lon``, ``lat`` to each station (arrays of deg).
+
+    The WGS84 geodesic in one call for all stations (pyproj, Karney's algorithm: the same
+    ellipsoid as ObsPy's ``gps2dist_azimuth`` and within a millimetre of it, which took ~0.1 ms
+    per station), its length as ObsPy's ``kilometer2degrees`` converts it.
+    """
+    station_lon = np.asarray(station_lon, dtype=np.float64).reshape(-1)
+    station_lat = np.asarray(station_lat, dtype=np.float64).reshape(-1)
+    az_deg, _, dist_m = _WGS84.inv(np.full_like(station_lon, lon), np.full_like(station_lat, lat),
+                                   station_lon, station_lat)
+    return kilometer2degrees(np.asarray(dist_m) / 1e3), np.mod(az_deg, 360.0)
 
 
 def _skipped_arrival(record: Skipped, lon: float, lat: float,
@@ -400,9 +412,9 @@ def _skipped_arrival(record: Skipped, lon: float, lat: float,
     """
     distance = azimuth = None
     if record.longitude_deg is not None and record.latitude_deg is not None:
-        distance, azimuth = _distance_azimuth_deg(lon, lat, record.longitude_deg,
-                                                  record.latitude_deg)
-        distance, azimuth = _real(distance), _real(azimuth)
+        distances, azimuths = _distances_azimuths_deg(lon, lat, record.longitude_deg,
+                                                      record.latitude_deg)
+        distance, azimuth = _real(distances[0]), _real(azimuths[0])
     return make(Arrival, scope=scope, pick_id=ResourceIdentifier(record.pick_id),
                 # QuakeML requires a phase: "" for a pick that names none (None would be
                 # written as the text "None")
@@ -435,14 +447,8 @@ def _arrivals_and_quality(result: LocationResult, observations: Observations,
     station_ids = observations.station_ids or [f"{a:.4f},{b:.4f}" for a, b in
                                                zip(station_lon, station_lat)]
 
-    # event -> station: great-circle degrees, azimuth clockwise from north; once per station
-    # position (its P and S picks share it: the geodesic is the costly part)
-    positions = list(zip(np.asarray(station_lon, np.float64).reshape(-1).tolist(),
-                         np.asarray(station_lat, np.float64).reshape(-1).tolist()))
-    geodesics = {position: _distance_azimuth_deg(lon, lat, *position)
-                 for position in dict.fromkeys(positions)}
-    distance_deg = np.array([float(geodesics[position][0]) for position in positions])
-    azimuth_deg = np.array([float(geodesics[position][1]) for position in positions])
+    # event -> station: great-circle degrees, azimuth clockwise from north
+    distance_deg, azimuth_deg = _distances_azimuths_deg(lon, lat, station_lon, station_lat)
     phases = (observations.phase_hints if observations.phase_hints
               else [phase_names[int(k)] for k in observations.phase_idx])
     pick_ids = observations.pick_ids or [None] * n
