@@ -58,8 +58,9 @@ def rerun_nonlinloc(catalog, inventory, velocity_model, nll_frame: str, nll_bin:
     Returns
     -------
     dict
-        ``events`` (per event: latitude, longitude, depth in km, phases used, RMS, the 68 %
-        ellipsoid's semi-major axis; None if not located), ``timings`` (s), ``settings``.
+        ``events`` (per event: the maximum-likelihood latitude, longitude, depth in km,
+        phases used, RMS, the 68 % ellipsoid's semi-major axis, the posterior's expectation
+        and depth standard deviation; None if not located), ``timings`` (s), ``settings``.
     """
     sys.path.insert(0, str(HARNESS))
     try:
@@ -88,5 +89,11 @@ def rerun_nonlinloc(catalog, inventory, velocity_model, nll_frame: str, nll_bin:
             continue
         events.append({"lat_deg": row["latitude"], "lon_deg": row["longitude"],
                        "depth_km": row["depth_km"], "n_phases": row["nphs"],
-                       "rms_s": row["rms_s"], "semi_major_km": row["ell_len3_km"]})
+                       "rms_s": row["rms_s"], "semi_major_km": row["ell_len3_km"],
+                       # its posterior's mean and depth spread (STAT_GEOG, STATISTICS): the
+                       # counterpart of our hypocentre, which is our posterior's mean
+                       "expectation": {"lat_deg": row["expect_lat"],
+                                       "lon_deg": row["expect_lon"],
+                                       "depth_km": row["expect_depth_km"]},
+                       "sigma_z_km": row["sigma_z_km"]})
     return {"events": events, "timings": res["timings"], "settings": res.get("settings")}

@@ -57,7 +57,10 @@ With ``--nll-bin DIR`` (NonLinLoc's binaries, built separately) NonLinLoc itself
 with its sample's settings, on its own picks and on every pick (``_nll_rerun.py``), and every
 event of each run is also set against the rerun on the same pick set (``vs_nll_same_picks``):
 the comparison of the two methods on the same data, which the published solutions (fewer
-picks) are not for our every-pick runs.
+picks) are not for our every-pick runs. It also sets each estimate against NonLinLoc's of the
+same kind: our hypocentre (posterior mean) against NonLinLoc's expectation, our best particle
+(MAP) against its maximum-likelihood hypocentre, and the means' depth difference in units of
+the two depth standard deviations combined.
 
 Five picked stations have no coordinates in the inventory: their picks must be reported and
 skipped (weight-0 arrivals), never fatal; the script checks and records that.
@@ -422,6 +425,10 @@ def compare(report, catalog, locator: Locator, grid_check: bool = False) -> list
         limit_nll = float(chi2.ppf(nll_level / 100.0, 3))
         limit_ours = float(chi2.ppf(res.confidence_level / 100.0, 3))
         skipped = [a for a in origin.arrivals if a.time_weight == 0]
+        # our best particle (the MAP stated in a comment): the counterpart of NonLinLoc's
+        # maximum-likelihood hypocentre
+        map_x_km, map_y_km, map_z_km = (float(v) for v in res.map_xyz_km)
+        map_lon, map_lat, _ = report.projections[k].to_lonlat(map_x_km, map_y_km)
         row.update({
             "located": True,
             "ours": {"time": str(origin.time), "lat_deg": origin.latitude,
@@ -433,6 +440,8 @@ def compare(report, catalog, locator: Locator, grid_check: bool = False) -> list
                      "covariance_km2": cov.tolist(),
                      "cluster_mean_xyz_km": mean_xyz.tolist(),
                      "hypocentre_xyz_km": np.asarray(res.hypocentre_xyz_km).tolist(),
+                     "map": {"lat_deg": float(map_lat), "lon_deg": float(map_lon),
+                             "depth_km": map_z_km},
                      "semi_axes_km": [res.ellipsoid.semi_major_km,
                                       res.ellipsoid.semi_intermediate_km,
                                       res.ellipsoid.semi_minor_km],
@@ -548,6 +557,18 @@ def _offset(ours: dict, ref: dict) -> dict:
     return {"epicentral_km": dist_m / 1e3, "depth_diff_km": ours["depth_km"] - ref["depth_km"]}
 
 
+def _like_for_like(ours: dict, ref: dict) -> dict:
+    """Each estimate against NonLinLoc's of the same kind: our hypocentre (the posterior mean)
+    against its expectation, our best particle (MAP) against its maximum-likelihood point; the
+    means' depth difference also in units of the two depth standard deviations combined."""
+    out = {"mean_vs_expectation": _offset(ours, ref["expectation"]),
+           "map_vs_maximum_likelihood": _offset(ours["map"], ref)}
+    sigma = math.hypot(math.sqrt(ours["covariance_km2"][2][2]), ref["sigma_z_km"])
+    out["mean_vs_expectation"]["depth_diff_sigmas"] = (
+        out["mean_vs_expectation"]["depth_diff_km"] / sigma)
+    return out
+
+
 def same_pick_comparison(runs: dict, catalog, nll_picks, inventory, nll_bin: str) -> dict:
     """NonLinLoc run again on its own picks and on every pick; each of our runs' events set
     against the rerun on its own pick set (``vs_nll_same_picks``). Prints a table."""
@@ -570,6 +591,8 @@ def same_pick_comparison(runs: dict, catalog, nll_picks, inventory, nll_bin: str
             ref = rerun["events"][row["event"]]
             row["vs_nll_same_picks"] = (None if ref is None or not row["located"]
                                         else _offset(row["ours"], ref))
+            if ref is not None and row["located"]:
+                row["vs_nll_same_picks"].update(_like_for_like(row["ours"], ref))
     print("\nNonLinLoc run again with its sample's settings (epicentre km / depth km from its "
           "published solution), and each of our runs from the rerun on the same picks:")
     header = f"{'event':<9} {'NLL own picks':>14} {'NLL every pick':>15}"
@@ -583,6 +606,17 @@ def same_pick_comparison(runs: dict, catalog, nll_picks, inventory, nll_bin: str
                  for d in offsets]
         label = str(event.origins[0].time)[11:19]
         print(f"{label:<9} {cells[0]:>14} {cells[1]:>15}" + "".join(f" {c:>19}" for c in cells[2:]))
+    print("\nLike for like, on the same picks (epicentre km / depth km): our posterior mean from "
+          "NonLinLoc's expectation | our MAP from its maximum-likelihood point:")
+    print(f"{'event':<9}" + "".join(f" {name[:27]:>28}" for name in runs))
+    for k, event in enumerate(catalog):
+        cells = []
+        for run in runs.values():
+            d = next((r.get("vs_nll_same_picks") for r in run["events"] if r["event"] == k), None)
+            cells.append("-" if not d or "mean_vs_expectation" not in d else " | ".join(
+                f"{d[key]['epicentral_km']:.2f}/{d[key]['depth_diff_km']:+.1f}"
+                for key in ("mean_vs_expectation", "map_vs_maximum_likelihood")))
+        print(f"{str(event.origins[0].time)[11:19]:<9}" + "".join(f" {c:>28}" for c in cells))
     return reruns
 
 
