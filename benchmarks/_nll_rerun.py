@@ -27,6 +27,17 @@ SEARCH_HALF_WIDTH_KM = 100.0
 SEARCH_DEPTH_KM = (-5.0, 100.0)
 
 
+def harness():
+    """The shared harness's ``NLLConfig``, ``locate`` and ``Projection`` (its mirror of
+    NonLinLoc's TRANS, km)."""
+    sys.path.insert(0, str(HARNESS))
+    try:
+        from nll_locate import NLLConfig, Projection, locate
+    finally:
+        sys.path.remove(str(HARNESS))
+    return NLLConfig, locate, Projection
+
+
 def search_region(nll_frame: str) -> dict:
     """The sample's search grid as the harness's lon/lat/depth box (its corners' extremes)."""
     to_geo = Transformer.from_crs(nll_frame, "EPSG:4326", always_xy=True)
@@ -62,11 +73,7 @@ def rerun_nonlinloc(catalog, inventory, velocity_model, nll_frame: str, nll_bin:
         phases used, RMS, the 68 % ellipsoid's semi-major axis, the posterior's expectation
         and depth standard deviation; None if not located), ``timings`` (s), ``settings``.
     """
-    sys.path.insert(0, str(HARNESS))
-    try:
-        from nll_locate import NLLConfig, locate
-    finally:
-        sys.path.remove(str(HARNESS))
+    NLLConfig, locate, _ = harness()
     stations = {}
     for net in inventory:
         for sta in net:

@@ -20,13 +20,22 @@ estimated error model, and seconds; for the delays, the mean delay of all statio
 table and writes
 ``benchmarks/results/accuracy.json``.
 
-Usage: ``python benchmarks/accuracy.py [--events 60] [--cases clean outliers delays]``
+With ``--nll-bin DIR`` (or ``NLL_BIN``; NonLinLoc's binaries, built separately) NonLinLoc is
+run on each case's catalogue too, with the settings issue 9 quoted it with
+(``benchmarks/_nll_synthetic.py``), and scored against the same truth: the side-by-side
+figures of the same data in the same run (``nonlinloc_same_run`` in the JSON; the delays case
+without station terms, which NonLinLoc does not estimate here).
+
+Usage: ``python benchmarks/accuracy.py [--events 60] [--cases clean outliers delays]
+[--nll-bin DIR]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +48,7 @@ from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.svgd import SVGDConfig
 from obspy_hyposvi.locator import Locator
+from obspy_hyposvi.velocity import socal_1d
 
 from _results import write_results  # benchmarks/_results.py
 
@@ -145,6 +155,9 @@ def main(argv=None) -> int:
     parser.add_argument("--particles", type=int, default=None, help="default: the package's")
     parser.add_argument("--epochs", type=int, default=None, help="default: the package's")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--nll-bin", default=os.environ.get("NLL_BIN"),
+                        help="folder of NonLinLoc's Vel2Grid, Grid2Time and NLLoc (default "
+                             "$NLL_BIN): locate each case with it too; skipped when not given")
     parser.add_argument("--output", type=Path, default=RESULTS / "accuracy.json")
     args = parser.parse_args(argv)
     settings = {}
@@ -198,6 +211,17 @@ def main(argv=None) -> int:
         print(f"{name}: {figures['mean_epicentral_km']:.3f} km / {figures['mean_depth_km']:.3f} km"
               f" / {figures['mean_origin_time_s']:.3f} s, {figures['seconds']:.0f} s",
               flush=True)
+        if args.nll_bin and name in runs:
+            from _nll_synthetic import locate_synthetic, score_nll
+
+            with tempfile.TemporaryDirectory(prefix=f"nll_{name}_") as workdir:
+                nll = score_nll(locate_synthetic(cat, inventory, socal_1d(), args.nll_bin,
+                                                 Path(workdir)), truth)
+            out.setdefault("nonlinloc_same_run", {})[name] = nll
+            write_results(args.output, out)
+            print(f"{name}, NonLinLoc: {nll['mean_epicentral_km']:.3f} km / "
+                  f"{nll['mean_depth_km']:.3f} km / {nll['mean_origin_time_s']:.3f} s, "
+                  f"{nll['seconds']:.0f} s", flush=True)
 
     keys = [("mean epicentre (km)", "mean_epicentral_km", "{:.3f}"),
             ("median epicentre (km)", "median_epicentral_km", "{:.3f}"),
@@ -230,6 +254,17 @@ def main(argv=None) -> int:
         nll = NONLINLOC.get(key) if isinstance(key, str) else None
         print(f"{label:<28}" + "".join(f"{c:>17}" for c in cells)
               + (f"{fmt.format(nll):>12}" if nll is not None else ""))
+    same_run = out.get("nonlinloc_same_run", {})
+    if same_run:
+        first = next(iter(same_run.values()))
+        print(f"\nNonLinLoc, same catalogues, same run (LOCGAU2 "
+              f"{' '.join(map(str, first['gau2']))}, EDT, 0.25 km grids):")
+        print(f"{'':<28}" + "".join(f"{n:>17}" for n in same_run))
+        for label, key, fmt in keys:
+            if isinstance(key, tuple) or key not in first:
+                continue
+            print(f"{label:<28}" + "".join(
+                f"{'-' if r[key] is None else fmt.format(r[key]):>17}" for r in same_run.values()))
     for n in names:
         print(f"{n}: error model {'; '.join(out['runs'][n]['error_models'])}")
     write_results(args.output, out)
