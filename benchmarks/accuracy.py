@@ -26,8 +26,12 @@ run on each case's catalogue too, with the settings issue 9 quoted it with
 figures of the same data in the same run (``nonlinloc_same_run`` in the JSON; the delays case
 without station terms, which NonLinLoc does not estimate here).
 
+``--exact`` locates on the exact first arrivals of socal-1d
+(:meth:`~obspy_hyposvi.locator.Locator.from_velocity_model`'s models) instead of the bundled
+networks: what the networks' errors cost.
+
 Usage: ``python benchmarks/accuracy.py [--events 60] [--cases clean outliers delays]
-[--nll-bin DIR]``
+[--exact] [--nll-bin DIR]``
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from scipy.stats import chi2
 
 from obspy_hyposvi import __version__
 from obspy_hyposvi.bridge.synthetic import synthetic_catalog
+from obspy_hyposvi.eikonet.layered import layered_model
 from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.svgd import SVGDConfig
@@ -155,6 +160,9 @@ def main(argv=None) -> int:
     parser.add_argument("--particles", type=int, default=None, help="default: the package's")
     parser.add_argument("--epochs", type=int, default=None, help="default: the package's")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--exact", action="store_true",
+                        help="locate on the exact first arrivals of socal-1d "
+                             "(Locator.from_velocity_model) instead of the bundled networks")
     parser.add_argument("--nll-bin", default=os.environ.get("NLL_BIN"),
                         help="folder of NonLinLoc's Vel2Grid, Grid2Time and NLLoc (default "
                              "$NLL_BIN): locate each case with it too; skipped when not given")
@@ -167,7 +175,8 @@ def main(argv=None) -> int:
                                       n_epochs=args.epochs or base.n_epochs)
     catalog, inventory, truth = synthetic_catalog(args.events, args.stations, seed=args.seed,
                                                   pick_noise_s=PICK_NOISE_S)
-    models = [load_model("socal-1d", ph, device=args.device) for ph in "PS"]
+    models = ([layered_model(socal_1d(), ph, device=args.device) for ph in "PS"] if args.exact
+              else [load_model("socal-1d", ph, device=args.device) for ph in "PS"])
     rng = np.random.default_rng(args.seed + 1)
     stations = [s.code for s in inventory[0]]
     delays = {(code, ph): float(rng.uniform(-0.2, 0.2)) for code in stations for ph in "PS"}
@@ -175,6 +184,8 @@ def main(argv=None) -> int:
             "outliers": perturb(catalog, rng, outlier_share=0.10) + ({},),
             "delays": perturb(catalog, rng, delays=delays) + ({"estimate_station_terms": True},)}
     out = {"package_version": __version__, "n_events": args.events, "n_stations": args.stations,
+           "travel_times": ("exact first arrivals of socal-1d" if args.exact
+                            else "the bundled socal-1d networks"),
            "seed": args.seed, "pick_noise_s": PICK_NOISE_S, "nonlinloc": NONLINLOC,
            "targets": TARGETS, "runs": {}}
     todo = [(c, runs[c]) for c in args.cases]
