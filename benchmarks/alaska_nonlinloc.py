@@ -113,6 +113,7 @@ from obspy_hyposvi import (
     load_model,
 )
 from obspy_hyposvi.eikonet.checkpoint import save_checkpoint
+from obspy_hyposvi.eikonet.layered import layered_model
 from obspy_hyposvi.eikonet.train import (
     TrainConfig,
     checkpoint_metadata,
@@ -242,6 +243,33 @@ def train_phase(phase: str, models: Path, steps: int, seed: int, device: str) ->
     return {"seconds": report.seconds, "validation": val}
 
 
+#: Offset bands (km) of the networks' signed error against exact layered times.
+OFFSET_BANDS_KM = (0.0, 25.0, 50.0, 100.0, 150.0, 250.0, 400.0)
+
+
+def error_by_offset(model, velocity, phase: str, n_pairs: int = 40000, seed: int = 0) -> list:
+    """The network's error against the exact first arrivals of the same layered model
+    (:func:`~obspy_hyposvi.eikonet.layered.layered_model`), per offset band: mean (signed,
+    > 0: the network is late) and median absolute, s. Sources and receivers as in the region's
+    check (``CHECK_SOURCE_DEPTH_KM``, ``CHECK_RECEIVER_DEPTH_KM``)."""
+    rng = np.random.default_rng(seed)
+    exact = layered_model(velocity, phase, max_offset_km=MAX_OFFSET_KM, depth_km=DEPTH_KM)
+    offset = rng.uniform(0.0, OFFSET_BANDS_KM[-1], n_pairs)
+    azimuth = rng.uniform(0.0, 2 * np.pi, n_pairs)
+    sources = np.stack([np.zeros(n_pairs), np.zeros(n_pairs),
+                        rng.uniform(*CHECK_SOURCE_DEPTH_KM, n_pairs)], axis=1)
+    receivers = np.stack([offset * np.cos(azimuth), offset * np.sin(azimuth),
+                          rng.uniform(*CHECK_RECEIVER_DEPTH_KM, n_pairs)], axis=1)
+    dt = (np.asarray(model.travel_time(sources, receivers))
+          - np.asarray(exact.travel_time(sources, receivers)))
+    bands = []
+    for lo, hi in zip(OFFSET_BANDS_KM[:-1], OFFSET_BANDS_KM[1:]):
+        inside = (offset >= lo) & (offset < hi)
+        bands.append({"offset_km": [lo, hi], "mean_dt_s": float(dt[inside].mean()),
+                      "median_abs_dt_s": float(np.median(np.abs(dt[inside])))})
+    return bands
+
+
 def model_figures(models: Path) -> dict:
     """Training settings and accuracy of both checkpoints (training's and this region's check)."""
     velocity = read_velocity_model(CONTROL_FILE, name=MODEL_NAME)
@@ -256,7 +284,8 @@ def model_figures(models: Path) -> dict:
                       "velocity_sha256": meta["velocity_model"]["sha256"],
                       "domain": meta["domain"], "training": meta["training"],
                       "validation_training": meta["validation"],
-                      "validation_region": check}
+                      "validation_region": check,
+                      "error_by_offset": error_by_offset(model, velocity, phase)}
     if out["P"]["velocity_sha256"] != out["S"]["velocity_sha256"]:
         raise SystemExit(f"{models}: the P and S checkpoints are of different velocity models")
     return out
@@ -734,6 +763,9 @@ def main(argv=None) -> int:
               f"0-{c['max_offset_km']:g} km, sources {c['source_depth_km'][0]:g}-"
               f"{c['source_depth_km'][1]:g} km: median {c['median_abs_dt_s']:.3f} s, p99 "
               f"{c['p99_abs_dt_s']:.3f} s, max {c['max_abs_dt_s']:.3f} s", flush=True)
+        print("  mean error (s, > 0 late) by offset: " + ", ".join(
+            f"{b['offset_km'][0]:g}-{b['offset_km'][1]:g} km {b['mean_dt_s']:+.3f}"
+            for b in m["error_by_offset"]), flush=True)
 
     model_prefix = str(args.models.resolve() / MODEL_NAME)
     nll_picks = subset_catalog(catalog, nll_weighted_picks)
