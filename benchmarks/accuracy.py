@@ -26,7 +26,9 @@ run on each case's catalogue too, with the settings issue 9 quoted it with
 figures of the same data in the same run (``nonlinloc_same_run`` in the JSON; the delays case
 without station terms, which NonLinLoc does not estimate here).
 
-``--exact`` locates on the exact first arrivals of socal-1d
+``--edt-spread C`` sets the EDT spread (:class:`~obspy_hyposvi.locate.likelihood.LikelihoodConfig`;
+``benchmarks/results/accuracy_spread4.json`` and ``accuracy_exact_spread4.json`` are runs with
+4). ``--exact`` locates on the exact first arrivals of socal-1d
 (:meth:`~obspy_hyposvi.locator.Locator.from_velocity_model`'s models) instead of the bundled
 networks: what the networks' errors cost.
 
@@ -50,6 +52,7 @@ from obspy_hyposvi import __version__
 from obspy_hyposvi.bridge.synthetic import synthetic_catalog
 from obspy_hyposvi.eikonet.layered import layered_model
 from obspy_hyposvi.eikonet.model import load_model
+from obspy_hyposvi.locate.likelihood import LikelihoodConfig
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.svgd import SVGDConfig
 from obspy_hyposvi.locator import Locator
@@ -160,6 +163,8 @@ def main(argv=None) -> int:
     parser.add_argument("--particles", type=int, default=None, help="default: the package's")
     parser.add_argument("--epochs", type=int, default=None, help="default: the package's")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--edt-spread", type=float, default=None,
+                        help="LikelihoodConfig.spread (default: the package's, 1)")
     parser.add_argument("--exact", action="store_true",
                         help="locate on the exact first arrivals of socal-1d "
                              "(Locator.from_velocity_model) instead of the bundled networks")
@@ -173,6 +178,8 @@ def main(argv=None) -> int:
         base = SVGDConfig()
         settings["svgd"] = SVGDConfig(n_particles=args.particles or base.n_particles,
                                       n_epochs=args.epochs or base.n_epochs)
+    if args.edt_spread is not None:
+        settings["likelihood"] = LikelihoodConfig(spread=args.edt_spread)
     catalog, inventory, truth = synthetic_catalog(args.events, args.stations, seed=args.seed,
                                                   pick_noise_s=PICK_NOISE_S)
     models = ([layered_model(socal_1d(), ph, device=args.device) for ph in "PS"] if args.exact
@@ -184,6 +191,7 @@ def main(argv=None) -> int:
             "outliers": perturb(catalog, rng, outlier_share=0.10) + ({},),
             "delays": perturb(catalog, rng, delays=delays) + ({"estimate_station_terms": True},)}
     out = {"package_version": __version__, "n_events": args.events, "n_stations": args.stations,
+           "edt_spread": settings.get("likelihood", LikelihoodConfig()).spread,
            "travel_times": ("exact first arrivals of socal-1d" if args.exact
                             else "the bundled socal-1d networks"),
            "seed": args.seed, "pick_noise_s": PICK_NOISE_S, "nonlinloc": NONLINLOC,

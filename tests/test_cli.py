@@ -41,6 +41,21 @@ def test_out_of_range_setting_is_a_usage_error(capsys, tmp_path):
     assert "max_s" in capsys.readouterr().err
 
 
+def test_edt_spread_reaches_the_likelihood_and_is_checked(capsys, tmp_path):
+    import argparse
+
+    from obspy_hyposvi.cli._common import add_location_options, location_settings
+
+    parser = argparse.ArgumentParser()
+    add_location_options(parser)
+    assert location_settings(parser.parse_args(["--edt-spread", "4"]))["likelihood"].spread == 4
+    assert location_settings(parser.parse_args([]))["likelihood"].spread == 1  # the paper's
+    code = main(["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+                 "-o", str(tmp_path / "out.xml"), "--edt-spread", "0"])
+    assert code == 2
+    assert "spread" in capsys.readouterr().err
+
+
 def test_help_exits_0(capsys):
     assert main(["--help"]) == 0
     assert "locate" in capsys.readouterr().out

@@ -38,6 +38,12 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
                        help="SVGD epochs (default 175, the paper's)")
     group.add_argument("--likelihood", choices=("edt", "gaussian"), default="edt",
                        help="equal-differential-time (default) or Gaussian L2 likelihood")
+    group.add_argument("--edt-spread", type=float, default=None, metavar="C",
+                       help="EDT pair terms with C times the pair variance, rescaled to keep "
+                            "the posterior's width (default 1, the paper's EDT); 4 is closer "
+                            "to least squares: ~10 %% smaller depth errors on synthetic "
+                            "catalogues, but a shallow event under high stations can go to "
+                            "the top of the search box (LikelihoodConfig.spread)")
     group.add_argument("--error-model", choices=("auto", "fixed"), default=None,
                        help="auto (default): the forward-model error of each phase is "
                             "estimated from the catalogue's residuals, outliers left out; "
@@ -97,7 +103,8 @@ def location_settings(args: argparse.Namespace) -> dict:
             "force": args.force_models,
             "svgd": SVGDConfig(**given(n_particles=args.particles, n_epochs=args.epochs,
                                        seed=args.seed)),
-            "likelihood": LikelihoodConfig(kind=args.likelihood, error_model=_error_model(args)),
+            "likelihood": LikelihoodConfig(kind=args.likelihood, error_model=_error_model(args),
+                                           **given(spread=args.edt_spread)),
             "summary": SummaryConfig(**given(confidence_level=args.confidence)),
             "search": SearchConfig(**given(
                 margin_km=getattr(args, "margin_km", None),

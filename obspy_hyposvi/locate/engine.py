@@ -684,7 +684,7 @@ def _locate_batch(chunk: Sequence[ReadyEvent], models, exact_models, svgd, likel
             sig = sigma_of(t, fraction_done)
             if likelihood.kind == "edt":
                 return edt_log_likelihood(arrival, t, sig, mask, likelihood.power,
-                                          pair_dtype=pair_dtype)
+                                          spread=likelihood.spread, pair_dtype=pair_dtype)
             return gaussian_log_likelihood(arrival, t, sig, mask)
 
         return log_prob, sigma_of
@@ -888,7 +888,7 @@ def _summarise(obs, particles, log_prob, t0_particles, t0_var, post, kde, tt, ta
                "normalised_rms": normalised_rms, "n_used_picks": n_used,
                "hypocentre_estimator": "posterior mean of the dominant mode",
                "kde_bandwidth_km": bandwidth, "likelihood": likelihood.kind,
-               "edt_power": str(likelihood.power)})
+               "edt_power": str(likelihood.power), "edt_spread": likelihood.spread})
 
 
 def total_sigma(tt: np.ndarray, obs: Observations,
