@@ -25,7 +25,7 @@ weighs ``exp(-k^2)`` of a perfect one, so with errors ``s_ab`` as small as the p
 scatter, good pairs at 1-2 sigma are already down-weighted and the estimate loses efficiency
 (the 11 % above). With ``spread = c`` the pair terms use ``c s_ab^2``:
 
-    log L = (c + 2) / 3 * power * log sum_{a<b} exp(-(r_a - r_b)^2 / (c s_ab^2)) / s_ab.
+    log L = (c + 2) / 3 * power * log sum_{a<b} exp(-(r_a - r_b)^2 / (c s_ab^2)) / (sqrt(c) s_ab).
 
 For differences ``d ~ N(0, s_ab^2)`` the weighted mean of ``d^2`` becomes ``c s_ab^2 / (c + 2)``
 and the curvature of ``log sum exp`` ``2 / ((c + 2) s_ab^2)`` per pair; the factor ``(c + 2) / 3``
