@@ -52,6 +52,7 @@ from obspy_hyposvi import __version__
 from obspy_hyposvi.bridge.synthetic import synthetic_catalog
 from obspy_hyposvi.eikonet.layered import layered_model
 from obspy_hyposvi.eikonet.model import load_model
+from obspy_hyposvi.locate.engine import SearchConfig
 from obspy_hyposvi.locate.likelihood import LikelihoodConfig
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.locate.svgd import SVGDConfig
@@ -165,6 +166,9 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--edt-spread", type=float, default=None,
                         help="LikelihoodConfig.spread (default: the package's, 1)")
+    parser.add_argument("--above-stations-km", type=float, default=None,
+                        help="SearchConfig.above_stations_km: how far above the highest station "
+                             "the search box reaches (default: the package's, 0.5)")
     parser.add_argument("--exact", action="store_true",
                         help="locate on the exact first arrivals of socal-1d "
                              "(Locator.from_velocity_model) instead of the bundled networks")
@@ -180,6 +184,8 @@ def main(argv=None) -> int:
                                       n_epochs=args.epochs or base.n_epochs)
     if args.edt_spread is not None:
         settings["likelihood"] = LikelihoodConfig(spread=args.edt_spread)
+    if args.above_stations_km is not None:
+        settings["search"] = SearchConfig(above_stations_km=args.above_stations_km)
     catalog, inventory, truth = synthetic_catalog(args.events, args.stations, seed=args.seed,
                                                   pick_noise_s=PICK_NOISE_S)
     models = ([layered_model(socal_1d(), ph, device=args.device) for ph in "PS"] if args.exact
@@ -192,6 +198,7 @@ def main(argv=None) -> int:
             "delays": perturb(catalog, rng, delays=delays) + ({"estimate_station_terms": True},)}
     out = {"package_version": __version__, "n_events": args.events, "n_stations": args.stations,
            "edt_spread": settings.get("likelihood", LikelihoodConfig()).spread,
+           "above_stations_km": settings.get("search", SearchConfig()).above_stations_km,
            "travel_times": ("exact first arrivals of socal-1d" if args.exact
                             else "the bundled socal-1d networks"),
            "seed": args.seed, "pick_noise_s": PICK_NOISE_S, "nonlinloc": NONLINLOC,
