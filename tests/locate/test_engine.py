@@ -221,6 +221,67 @@ def test_a_cloud_stranded_on_a_depth_plateau_restarts_at_the_better_depth():
     assert abs(float(moved[0, :, 2].mean()) - 8.0) < 0.3  # the scan's 0.66 km step, refined
 
 
+def test_a_cloud_on_the_top_wall_beside_the_epicentre_is_found_by_the_wider_scan():
+    """Particles clamped on the box's top wall 2.7 km east of the mode: the vertical below
+    them only sees the floor of the log-posterior (no gain), the square scan around them finds
+    the basin and the cloud restarts there; a cloud on the wall above the mode is rescued by
+    the vertical scan as before."""
+    from obspy_hyposvi.locate.engine import _rescue_stranded_depths
+
+    mode = torch.tensor([1.0, 2.0, 8.0], dtype=torch.float64)
+
+    def log_prob(x, fraction_done=1.0):
+        gauss = -0.5 * (((x - mode) / 0.3) ** 2).sum(-1)
+        return torch.maximum(gauss, torch.full_like(gauss, -40.0))
+
+    gen = torch.Generator().manual_seed(1)
+    top = -2.5
+    noise = 0.05 * torch.randn(2, 40, 3, generator=gen, dtype=torch.float64)
+    beside = torch.tensor([3.7, 2.0, top], dtype=torch.float64) + noise[0]
+    above = torch.tensor([1.0, 2.0, top], dtype=torch.float64) + noise[1]
+    particles = torch.stack([beside, above])
+    particles[..., 2] = top  # clamped on the wall
+    lower = torch.tensor([-20.0, -20.0, top], dtype=torch.float64)[None, None, :]
+    upper = torch.tensor([20.0, 20.0, 60.0], dtype=torch.float64)[None, None, :]
+    assert float(log_prob(torch.tensor([3.7, 2.0, 8.0], dtype=torch.float64))) == -40.0
+    moved, rescued = _rescue_stranded_depths(log_prob, lambda idx: log_prob, particles, lower,
+                                             upper,
+                                             SVGDConfig(n_particles=40, n_epochs=60), ["a", "b"])
+    assert rescued.tolist() == [True, True]
+    for k in range(2):
+        assert float(torch.linalg.norm(moved[k].mean(0) - mode)) < 0.3
+
+
+def test_a_cloud_on_the_top_wall_needs_less_gain_to_restart_than_one_inside():
+    """A shelf 2 log-units below the mode, just under the top wall: a cloud flattened on the
+    wall restarts at the mode (a wall cloud samples nothing: 1 log-unit is enough), a cloud on
+    the shelf inside the box stays (it could be sampling a real shoulder: 3 log-units)."""
+    from obspy_hyposvi.locate.engine import _rescue_stranded_depths
+
+    mode = torch.tensor([1.0, 2.0, 8.0], dtype=torch.float64)
+    top = -2.5
+
+    def log_prob(x, fraction_done=1.0):
+        gauss = -0.5 * (((x - mode) / 0.3) ** 2).sum(-1)
+        shelf = torch.where(x[..., 2] < top + 0.3, -2.0, -40.0).to(gauss)
+        return torch.maximum(gauss, shelf)
+
+    gen = torch.Generator().manual_seed(2)
+    noise = 0.05 * torch.randn(2, 40, 3, generator=gen, dtype=torch.float64)
+    wall = torch.tensor([1.0, 2.0, top], dtype=torch.float64) + noise[0]
+    wall[:, 2] = top
+    shelf = torch.tensor([1.0, 2.0, top + 0.15], dtype=torch.float64) + noise[1]
+    particles = torch.stack([wall, shelf])
+    lower = torch.tensor([-20.0, -20.0, top], dtype=torch.float64)[None, None, :]
+    upper = torch.tensor([20.0, 20.0, 60.0], dtype=torch.float64)[None, None, :]
+    moved, rescued = _rescue_stranded_depths(log_prob, lambda idx: log_prob, particles, lower,
+                                             upper,
+                                             SVGDConfig(n_particles=40, n_epochs=60), ["a", "b"])
+    assert rescued.tolist() == [True, False]
+    assert float(torch.linalg.norm(moved[0].mean(0) - mode)) < 0.3
+    assert torch.equal(moved[1], particles[1])
+
+
 def test_picks_of_a_source_far_outside_the_box_give_a_rejected_origin():
     """Picks from a source 130 km outside the search box: the best point in the box is on
     its wall and leaves residuals far above the pick errors; both checks reject it."""
