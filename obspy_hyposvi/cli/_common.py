@@ -41,9 +41,8 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--edt-spread", type=float, default=None, metavar="C",
                        help="EDT pair terms with C times the pair variance, rescaled to keep "
                             "the posterior's width (default 1, the paper's EDT); 4 is closer "
-                            "to least squares: ~10 %% smaller depth errors on synthetic "
-                            "catalogues, but a shallow event under high stations can go to "
-                            "the top of the search box (LikelihoodConfig.spread)")
+                            "to least squares: 5-10 %% smaller errors on synthetic "
+                            "catalogues, not yet tried on real data (LikelihoodConfig.spread)")
     group.add_argument("--error-model", choices=("auto", "fixed"), default=None,
                        help="auto (default): the forward-model error of each phase is "
                             "estimated from the catalogue's residuals, outliers left out; "
