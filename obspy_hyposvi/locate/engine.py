@@ -842,10 +842,13 @@ def _rescue_stranded_depths(log_prob, log_prob_of, particles: torch.Tensor,
                           torch.full_like(gain, _RESCUE_GAIN))
         for k in torch.nonzero(on_wall).flatten().tolist():
             wide = _wall_scan(scan[k], particles.dtype)
-            lp_wide = log_prob_of(torch.tensor([k], device=particles.device))(
-                torch.minimum(torch.maximum(wide, lower[k if lower.shape[0] == n_events
-                                                        else 0]),
-                              upper[k if upper.shape[0] == n_events else 0])[None])[0]
+            wide = torch.minimum(torch.maximum(wide, lower[k if lower.shape[0] == n_events
+                                                           else 0]),
+                                 upper[k if upper.shape[0] == n_events else 0])
+            of_k = log_prob_of(torch.tensor([k], device=particles.device))
+            # in slices of n_particles points: no more memory than an epoch, for any event size
+            lp_wide = torch.cat([of_k(wide[None, i:i + n_particles])[0]
+                                 for i in range(0, wide.shape[0], n_particles)])
             if float(lp_wide.max() - lp[k].max()) > float(gain[k]):
                 gain[k] = lp_wide.max() - lp[k].max()
                 start[k] = wide[lp_wide.argmax()]
