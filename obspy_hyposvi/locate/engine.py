@@ -821,6 +821,8 @@ def _rescue_stranded_depths(log_prob, log_prob_of, particles: torch.Tensor,
         ``(n_events,)`` bool: events whose particles restarted.
     """
     n_events, n_particles, _ = particles.shape
+    # one box per event, whether the bounds came per event or shared
+    lower, upper = lower.expand(n_events, -1, -1), upper.expand(n_events, -1, -1)
     with torch.no_grad():
         lp = log_prob(particles)
         best = particles[torch.arange(n_events), lp.argmax(dim=1)]
@@ -831,20 +833,16 @@ def _rescue_stranded_depths(log_prob, log_prob_of, particles: torch.Tensor,
         lp_scan = log_prob(scan)
         gain = lp_scan.max(dim=1).values - lp.max(dim=1).values
         start = scan[torch.arange(n_events), lp_scan.argmax(dim=1)]
-        # a cloud left on the top wall with its epicentre beside the true one: the vertical
-        # through it can miss the narrow basin below, so scan a square around it as well
         # most of the cloud flattened on the top wall (clamped there), not a posterior that
-        # merely reaches it
-        top = lower[..., 2].reshape(-1, 1).expand(n_events, 1)
-        on_wall = ((particles[..., 2] <= top + 1e-6).double().mean(dim=1) >= _WALL_SHARE) \
-            & (gain <= _RESCUE_GAIN)
+        # merely reaches it: a lower bar, and a square scan around it, as the vertical through
+        # an epicentre beside the true one can miss the narrow basin below
+        on_wall = ((particles[..., 2] <= lower[..., 2] + 1e-6).double().mean(dim=1)
+                   >= _WALL_SHARE) & (gain <= _RESCUE_GAIN)
         bar = torch.where(on_wall, torch.full_like(gain, _WALL_RESCUE_GAIN),
                           torch.full_like(gain, _RESCUE_GAIN))
         for k in torch.nonzero(on_wall).flatten().tolist():
-            wide = _wall_scan(scan[k], particles.dtype)
-            wide = torch.minimum(torch.maximum(wide, lower[k if lower.shape[0] == n_events
-                                                           else 0]),
-                                 upper[k if upper.shape[0] == n_events else 0])
+            wide = torch.minimum(torch.maximum(_wall_scan(scan[k], particles.dtype), lower[k]),
+                                 upper[k])
             of_k = log_prob_of(torch.tensor([k], device=particles.device))
             # in slices of n_particles points: no more memory than an epoch, for any event size
             lp_wide = torch.cat([of_k(wide[None, i:i + n_particles])[0]
@@ -866,10 +864,8 @@ def _rescue_stranded_depths(log_prob, log_prob_of, particles: torch.Tensor,
                                 final_learning_rate=min(svgd.final_learning_rate, 0.5))
     # only the stranded events run again (a sub-batch: the others cost nothing)
     idx = torch.nonzero(rescued.to(particles.device)).flatten()
-    sub_lower = lower[idx] if lower.shape[0] == n_events else lower
-    sub_upper = upper[idx] if upper.shape[0] == n_events else upper
-    moved_sub, _ = run_svgd(log_prob_of(idx), x0[idx], again, lower=sub_lower,
-                            upper=sub_upper)
+    moved_sub, _ = run_svgd(log_prob_of(idx), x0[idx], again, lower=lower[idx],
+                            upper=upper[idx])
     moved = particles.clone()
     moved[idx] = moved_sub
     for eid, gained in zip(np.asarray(event_ids)[rescued.numpy()], gain.cpu()[rescued].tolist()):
