@@ -9,7 +9,6 @@ and listed, with the reason, in the :class:`LocateReport`.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -27,7 +26,12 @@ from .bridge.picks import (
     event_projections,
     observations_from_event,
 )
-from .eikonet.layered import DEFAULT_DEPTH_KM, DEFAULT_MAX_OFFSET_KM, layered_model
+from .eikonet.layered import (
+    DEFAULT_DEPTH_KM,
+    DEFAULT_MAX_OFFSET_KM,
+    layered_model,
+    velocity_model_1d,
+)
 from .eikonet.model import TravelTimeModel, load_model
 from .eikonet.pairing import check_model_pair, model_sources
 from .errors import HypoSVIError, InputError
@@ -273,14 +277,7 @@ class Locator:
         >>> locator.p_model.name
         'socal-1d (P, exact)'
         """
-        from .velocity import VelocityModel1D, read_velocity_model
-
-        if isinstance(velocity, (str, os.PathLike)):
-            velocity = read_velocity_model(velocity, vp_vs_ratio=vp_vs_ratio)
-        if not isinstance(velocity, VelocityModel1D):
-            raise InputError(f"{getattr(velocity, 'name', velocity)}: exact travel times need a "
-                             "1D velocity model; a 3D model needs trained networks (hyposvi "
-                             "train)")
+        velocity = velocity_model_1d(velocity, vp_vs_ratio=vp_vs_ratio)
         p_model, s_model = (layered_model(velocity, phase, max_offset_km=max_offset_km,
                                           depth_km=depth_km, device=device)
                             for phase in ("P", "S"))

@@ -195,8 +195,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..bridge.station_map import resolve_station_codes
     from ..locator import Locator
-    from ..eikonet.layered import DEFAULT_DEPTH_KM, DEFAULT_MAX_OFFSET_KM
-    from ..velocity import VelocityModel1D, read_velocity_model
+    from ..eikonet.layered import DEFAULT_DEPTH_KM, DEFAULT_MAX_OFFSET_KM, velocity_model_1d
 
     settings = {**location_settings(args), **output_settings(args)}
     check_device(args.device)
@@ -222,10 +221,7 @@ def run(args: argparse.Namespace) -> int:
                                     inplace=True)
     velocity = domain = None
     if args.velocity_model is not None:
-        velocity = read_velocity_model(args.velocity_model, vp_vs_ratio=args.vp_vs_ratio)
-        if not isinstance(velocity, VelocityModel1D):
-            raise InputError(f"{args.velocity_model}: exact travel times need a 1D velocity "
-                             "model; a 3D model needs trained networks (hyposvi train)")
+        velocity = velocity_model_1d(args.velocity_model, vp_vs_ratio=args.vp_vs_ratio)
         domain = {"max_offset_km": args.max_offset_km or DEFAULT_MAX_OFFSET_KM}
         if args.depth_km:
             # the search box's depths must lie in the model's domain, and the stations'

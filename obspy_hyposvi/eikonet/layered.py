@@ -19,13 +19,17 @@ layers (:meth:`~obspy_hyposvi.velocity.Nodes1D.to_layered`). 3D models still nee
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 
+from ..errors import InputError
 from ..velocity import Layered1D, VelocityModel1D
 from .model import TravelTimeModel
 
-__all__ = ["layered_model", "EXACT_KIND", "DEFAULT_MAX_OFFSET_KM", "DEFAULT_DEPTH_KM"]
+__all__ = ["layered_model", "velocity_model_1d", "EXACT_KIND", "DEFAULT_MAX_OFFSET_KM",
+           "DEFAULT_DEPTH_KM"]
 
 #: Default domain of an exact model, km: a trained network's default (those of
 #: :class:`~obspy_hyposvi.eikonet.train.TrainConfig`, tested equal; not imported from it, so
@@ -100,6 +104,30 @@ class _LayeredNet:
                 1.0 / self.velocity.velocity(z_a_km.detach().double().cpu().numpy(), self.phase),
                 dtype=t.dtype, device=t.device)
             return torch.where(distance > 1e-9, t / distance.clamp_min(1e-9), slowness)
+
+
+def velocity_model_1d(velocity, *, vp_vs_ratio: float | None = None) -> VelocityModel1D:
+    """``velocity`` as the 1D model exact times need: a
+    :class:`~obspy_hyposvi.velocity.VelocityModel1D` as it is, a file path read with
+    :func:`~obspy_hyposvi.velocity.read_velocity_model` (``vp_vs_ratio`` for a P-only
+    HypoInverse model).
+
+    Raises
+    ------
+    InputError
+        Anything else, a 3D model file included (named, with what to do instead).
+    """
+    from ..velocity import read_velocity_model
+
+    source = velocity
+    if isinstance(velocity, (str, os.PathLike)):
+        velocity = read_velocity_model(velocity, vp_vs_ratio=vp_vs_ratio)
+    else:
+        source = getattr(velocity, "name", velocity)
+    if not isinstance(velocity, VelocityModel1D):
+        raise InputError(f"{source}: exact travel times need a 1D velocity model; a 3D model "
+                         "needs trained networks (hyposvi train)")
+    return velocity
 
 
 def layered_model(velocity: VelocityModel1D, phase: str, *,
