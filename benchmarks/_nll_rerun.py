@@ -38,6 +38,22 @@ def harness():
     return NLLConfig, locate, Projection
 
 
+def harness_stations(inventory) -> dict:
+    """The harness's station list, ``code -> (code, lat, lon, elevation m)``: station codes
+    only (its NLLOC_OBS picks name no network), the first of a repeated code kept."""
+    stations = {}
+    for net in inventory:
+        for sta in net:
+            stations.setdefault(sta.code, (sta.code, sta.latitude, sta.longitude, sta.elevation))
+    return stations
+
+
+def harness_layers(velocity_model) -> list[tuple[float, float, float]]:
+    """The harness's layers ``(top km, vp, vs)`` of a layered 1D model."""
+    return [(float(z), float(vp), float(vs)) for z, vp, vs in
+            zip(velocity_model.depth_km, velocity_model.vp_kmps, velocity_model.vs_kmps)]
+
+
 def search_region(nll_frame: str) -> dict:
     """The sample's search grid as the harness's lon/lat/depth box (its corners' extremes)."""
     to_geo = Transformer.from_crs(nll_frame, "EPSG:4326", always_xy=True)
@@ -74,20 +90,16 @@ def rerun_nonlinloc(catalog, inventory, velocity_model, nll_frame: str, nll_bin:
         and depth standard deviation; None if not located), ``timings`` (s), ``settings``.
     """
     NLLConfig, locate, _ = harness()
-    stations = {}
-    for net in inventory:
-        for sta in net:
-            stations.setdefault(sta.code, (sta.code, sta.latitude, sta.longitude, sta.elevation))
+    stations = harness_stations(inventory)
     cat = catalog.copy()
     for event in cat:
         event.origins, event.preferred_origin_id = [], None
         event.picks = [p for p in event.picks if p.waveform_id.station_code in stations]
-    layers = [(float(z), float(vp), float(vs)) for z, vp, vs in
-              zip(velocity_model.depth_km, velocity_model.vp_kmps, velocity_model.vs_kmps)]
     config = NLLConfig(tt_grid_dx_km=1.0, loc_grid_dx_km=1.0, gau_sigma_s=0.2,
                        gau2=(0.02, 0.05, 2.0), oct_max_nodes=20000, oct_num_scatter=5000,
                        locmeth="EDT_OT_WT")
-    res = locate(layers, list(stations.values()), cat, search_region(nll_frame),
+    res = locate(harness_layers(velocity_model), list(stations.values()), cat,
+                 search_region(nll_frame),
                  workdir=str(workdir), nll_bin=nll_bin, config=config)
     events = []
     for row in res["events"]:

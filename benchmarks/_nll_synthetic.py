@@ -22,7 +22,8 @@ from obspy import UTCDateTime
 from pyproj import Geod
 from scipy.stats import chi2
 
-from _nll_rerun import harness  # benchmarks/_nll_rerun.py
+# benchmarks/_nll_rerun.py
+from _nll_rerun import harness, harness_layers, harness_stations
 
 _GEOD = Geod(ellps="WGS84")
 #: The error model of NonLinLoc's Alaska sample, which issue 9's figures used.
@@ -36,16 +37,14 @@ MARGIN_DEG = 0.1
 def locate_synthetic(catalog, inventory, velocity_model, nll_bin: str, workdir: Path) -> dict:
     """NonLinLoc on ``catalog`` (not changed) with the issue's settings; the harness's result."""
     NLLConfig, locate, _ = harness()
-    stations = [(s.code, s.latitude, s.longitude, s.elevation) for net in inventory for s in net]
+    stations = list(harness_stations(inventory).values())
     lats, lons = [s[1] for s in stations], [s[2] for s in stations]
     region = dict(lon_min=min(lons) - MARGIN_DEG, lon_max=max(lons) + MARGIN_DEG,
                   lat_min=min(lats) - MARGIN_DEG, lat_max=max(lats) + MARGIN_DEG,
                   depth_min=DEPTH_KM[0], depth_max=DEPTH_KM[1])
-    layers = [(float(z), float(vp), float(vs)) for z, vp, vs in
-              zip(velocity_model.depth_km, velocity_model.vp_kmps, velocity_model.vs_kmps)]
     config = NLLConfig(tt_grid_dx_km=0.25, gau2=GAU2, oct_max_nodes=20000)
-    return locate(layers, stations, catalog, region, workdir=str(workdir), nll_bin=nll_bin,
-                  config=config)
+    return locate(harness_layers(velocity_model), stations, catalog, region,
+                  workdir=str(workdir), nll_bin=nll_bin, config=config)
 
 
 def score_nll(result: dict, truth: list[dict]) -> dict:

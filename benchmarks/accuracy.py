@@ -32,8 +32,11 @@ without station terms, which NonLinLoc does not estimate here).
 (:meth:`~obspy_hyposvi.locator.Locator.from_velocity_model`'s models) instead of the bundled
 networks: what the networks' errors cost.
 
+``--above-stations-km KM`` sets how far above the highest station the search box reaches
+(:class:`~obspy_hyposvi.locate.engine.SearchConfig`).
+
 Usage: ``python benchmarks/accuracy.py [--events 60] [--cases clean outliers delays]
-[--exact] [--nll-bin DIR]``
+[--exact] [--edt-spread C] [--above-stations-km KM] [--nll-bin DIR]``
 """
 
 from __future__ import annotations
