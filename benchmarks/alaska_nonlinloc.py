@@ -120,10 +120,10 @@ from obspy_hyposvi.eikonet.train import (
     train_eikonet_1d,
     validate_1d,
 )
-from obspy_hyposvi.locate.likelihood import edt_log_likelihood, pick_sigma_per_pick
 from obspy_hyposvi.locate.result import LocationResult
 from obspy_hyposvi.velocity import read_velocity_model
 
+from _likelihood_grid import log_likelihood  # benchmarks/_likelihood_grid.py
 from _nll_rerun import rerun_nonlinloc  # benchmarks/_nll_rerun.py
 from _results import write_results  # benchmarks/_results.py
 
@@ -333,42 +333,7 @@ def subset_catalog(catalog, keep):
     return out
 
 
-# -- our likelihood at given hypocentres ------------------------------------------------------
-def travel_times(locator: Locator, obs, points_xyz_km: np.ndarray) -> torch.Tensor:
-    """``(n_points, n_picks)`` travel times (s) from each point to each pick's station."""
-    points = torch.as_tensor(points_xyz_km, dtype=torch.float64)
-    out = torch.empty(points.shape[0], obs.n_picks, dtype=torch.float64)
-    for k, model in enumerate((locator.p_model, locator.s_model)):
-        idx = np.flatnonzero(obs.phase_idx == k)
-        if idx.size == 0:
-            continue
-        src = points[:, None, :].expand(-1, idx.size, 3).reshape(-1, 3)
-        rcv = torch.as_tensor(obs.station_xyz_km[idx])[None].expand(points.shape[0], -1, -1)
-        with torch.no_grad():
-            t = model.travel_time_torch(src, rcv.reshape(-1, 3))
-        out[:, idx] = t.double().reshape(points.shape[0], idx.size)
-    return out
-
-
-def log_likelihood(locator: Locator, obs, points_xyz_km: np.ndarray,
-                   error_models) -> np.ndarray:
-    """The run's EDT log-likelihood at each point (its per-phase error models, its used
-    picks; the prior is flat inside the box)."""
-    arrival = torch.as_tensor(obs.arrival_s)[None, None, :]
-    sigma = torch.as_tensor(obs.sigma_s)[None, None, :]
-    mask = torch.as_tensor(obs.used)[None, None, :]
-    terms = [torch.as_tensor([getattr(error_models[k], name) for k in obs.phase_idx],
-                             dtype=torch.float64)[None, None, :]
-             for name in ("fraction", "min_s", "max_s")]
-    out = []
-    for i in range(0, len(points_xyz_km), 4096):
-        t = travel_times(locator, obs, points_xyz_km[i:i + 4096])[None]
-        total_sigma = pick_sigma_per_pick(t, sigma, *terms)
-        out.append(edt_log_likelihood(arrival, t, total_sigma, mask,
-                                      locator.likelihood.power).numpy()[0])
-    return np.concatenate(out)
-
-
+# -- our likelihood at given hypocentres (benchmarks/_likelihood_grid.py) -------------------
 def grid_maximum(locator: Locator, obs, margin_km: float, error_models) -> dict:
     """Maximum of the likelihood on a grid over the locator's search box (a check of SVGD)."""
     xyz = obs.station_xyz_km
