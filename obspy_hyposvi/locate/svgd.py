@@ -44,7 +44,8 @@ ADAPTIVE_SWITCH = 0.5
 #: (up to 2x) wider horizontally than their posteriors computed on a grid. The median
 #: heuristic settles fast but its fixed point is too narrow: on a 3D Gaussian, converged SVGD
 #: gives 0.949 (150 particles) and 0.911 (60) of the target's standard deviations, against
-#: 0.995 and 0.99 at 4 times its width (``tests/locate/test_svgd.py``). Used from the start,
+#: 0.995 and 0.99 at 4 times its width (3000 epochs; ``tests/locate/test_svgd.py`` checks
+#: within 3 % after a shorter run). Used from the start,
 #: that width let particles stay on side ridges of synthetic events (a median over a cloud
 #: mostly gathered is small): hence the fixed width first.
 ADAPTIVE_MEDIAN_FACTOR = 4.0
