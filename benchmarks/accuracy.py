@@ -110,7 +110,8 @@ def score(report, truth, moved: set) -> dict:
             m2 = float("inf")
         dt = float(obs.reference_time + res.origin_time_s - t["time"])  # > 0: late
         row = {"epicentral_km": float(np.hypot(d[0], d[1])), "depth_km": float(abs(d[2])),
-               "depth_signed_km": float(d[2]), "mahalanobis_sq": m2,
+               "depth_signed_km": float(d[2]),
+               "mahalanobis_sq": m2 if np.isfinite(m2) else None,  # None: collapsed
                "origin_time_s": abs(dt), "origin_time_signed_s": dt,
                "origin_time_inside_68": bool(abs(dt) <= res.origin_time_uncertainty_s),
                "inside_68": bool(m2 <= k68), "inside_90": bool(m2 <= k90),
