@@ -92,17 +92,23 @@ def perturb(catalog, rng, *, outlier_share: float = 0.0, delays: dict | None = N
     return out, moved
 
 
-def score(report, truth, moved: set) -> dict:
-    """Errors, coverage, estimators and outlier flags of one run against the truth."""
-    k68, k90 = chi2.ppf(0.6827, 3), chi2.ppf(0.90, 3)
-    rows = []
-    flagged_moved = flagged_good = n_moved = n_good = 0
+def located_with_truth(report, truth):
+    """``(result, observations, truth row, true hypocentre)`` of each located event of a run,
+    the true hypocentre (km) in that event's own frame."""
     for res, obs, t, frame in zip(report.results, report.observations, truth,
                                   report.projections):
         if not isinstance(res, LocationResult):
             continue
         x, y, _ = frame.to_xyz_km(t["lon"], t["lat"])  # each event has its own frame
-        true = np.array([float(x), float(y), t["depth_km"]])
+        yield res, obs, t, np.array([float(x), float(y), t["depth_km"]])
+
+
+def score(report, truth, moved: set) -> dict:
+    """Errors, coverage, estimators and outlier flags of one run against the truth."""
+    k68, k90 = chi2.ppf(0.6827, 3), chi2.ppf(0.90, 3)
+    rows = []
+    flagged_moved = flagged_good = n_moved = n_good = 0
+    for res, obs, t, true in located_with_truth(report, truth):
         d = np.asarray(res.hypocentre_xyz_km) - true
         try:  # a covariance collapsed on a wall of the box cannot contain the truth
             m2 = float(d @ np.linalg.solve(res.covariance_km2, d))

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from obspy import Catalog
 from scipy.stats import chi2
 
 from obspy_hyposvi import Locator, SVGDConfig, __version__, load_model
@@ -39,7 +38,8 @@ from obspy_hyposvi.velocity import socal_1d
 
 from _likelihood_grid import log_likelihood  # benchmarks/_likelihood_grid.py
 from _results import write_results  # benchmarks/_results.py
-from accuracy import PICK_NOISE_S  # benchmarks/accuracy.py: the same catalogue
+# benchmarks/accuracy.py: the same catalogue, scored the same way
+from accuracy import PICK_NOISE_S, located_with_truth
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: Grid nodes per axis and its half-width in the particles' standard deviations.
@@ -79,9 +79,9 @@ def main(argv=None) -> int:
         kw = args.kernel_width
         width = None if kw == "median" else kw if kw == "adaptive" else float(kw)
         settings["svgd"] = SVGDConfig(kernel_width=width)
-    catalog, inventory, truth = synthetic_catalog(60, 30, seed=args.seed,
+    # accuracy.py's catalogue (its default 30 stations) for the same --events and --seed
+    catalog, inventory, truth = synthetic_catalog(args.events, 30, seed=args.seed,
                                                   pick_noise_s=PICK_NOISE_S)
-    catalog, truth = Catalog(events=list(catalog)[:args.events]), truth[:args.events]
     models = ([layered_model(socal_1d(), ph) for ph in "PS"] if args.exact
               else [load_model("socal-1d", ph) for ph in "PS"])
     locator = Locator(*models, **settings)
@@ -91,14 +91,11 @@ def main(argv=None) -> int:
     error_models = tuple(e.model for e in report.error_models)
     k68, k90 = chi2.ppf(0.6827, 3), chi2.ppf(0.90, 3)
     rows = []
-    for res, obs, t, frame in zip(report.results, report.observations, truth,
-                                  report.projections):
+    for res, obs, _, true in located_with_truth(report, truth):
         cov = np.asarray(res.covariance_km2)
         hypo = np.asarray(res.hypocentre_xyz_km)
         sd = np.sqrt(np.diag(cov))
         mean_g, cov_g, faces = grid_posterior(locator, obs, hypo, sd, error_models)
-        x, y, _ = frame.to_xyz_km(t["lon"], t["lat"])
-        true = np.array([float(x), float(y), t["depth_km"]])
         e, e_g = hypo - true, mean_g - true
         rows.append({"sd_ratio": (sd / np.sqrt(np.diag(cov_g))).tolist(),
                      "mahalanobis_sq": float(e @ np.linalg.solve(cov, e)),

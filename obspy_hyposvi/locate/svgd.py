@@ -45,9 +45,9 @@ ADAPTIVE_SWITCH = 0.5
 #: heuristic settles fast but its fixed point is too narrow: on a 3D Gaussian, converged SVGD
 #: gives 0.949 (150 particles) and 0.911 (60) of the target's standard deviations, against
 #: 0.995 and 0.99 at 4 times its width (3000 epochs; ``tests/locate/test_svgd.py`` checks
-#: within 3 % after a shorter run). Used from the start,
-#: that width let particles stay on side ridges of synthetic events (a median over a cloud
-#: mostly gathered is small): hence the fixed width first.
+#: within 3 % after a shorter run). Used from the start, that width let particles stay on side
+#: ridges of synthetic events (a median over a cloud mostly gathered is small): hence the fixed
+#: width first.
 ADAPTIVE_MEDIAN_FACTOR = 4.0
 
 #: The median heuristic reads every this-many-th column of the squared distances.
