@@ -3,7 +3,8 @@
 Synthetic catalogues of the kind NonLinLoc was compared on (issue 9): exact layered first
 arrivals in socal-1d, 30 stations at 0-2 km elevation, picks stating 0.05 s with N(0, 0.05 s)
 noise, events 1-25 km deep. Three cases, each located with the package's *default* settings
-(error model estimated from the catalogue, outliers left out) and the bundled socal-1d models:
+(error model estimated from the catalogue, outliers left out) and model
+(``Locator.from_model("socal-1d")``: socal-1d is layered, so its exact first arrivals):
 
 - ``clean``: as above;
 - ``outliers``: 10 % of the picks moved by 1-3 s (either sign), as automatic pickers do;
@@ -28,15 +29,15 @@ without station terms, which NonLinLoc does not estimate here).
 
 ``--edt-spread C`` sets the EDT spread (:class:`~obspy_hyposvi.locate.likelihood.LikelihoodConfig`;
 ``benchmarks/results/accuracy_spread4.json`` and ``accuracy_exact_spread4.json`` are runs with
-4). ``--exact`` locates on the exact first arrivals of socal-1d
-(:meth:`~obspy_hyposvi.locator.Locator.from_velocity_model`'s models) instead of the bundled
-networks: what the networks' errors cost.
+4). ``--networks`` locates on the bundled socal-1d networks instead (``exact_layered=False``):
+what the networks' errors cost (``accuracy_networks.json``; runs before the default changed
+wrote those figures to ``accuracy.json`` and the exact ones to ``accuracy_exact.json``).
 
 ``--above-stations-km KM`` sets how far above the highest station the search box reaches
 (:class:`~obspy_hyposvi.locate.engine.SearchConfig`).
 
 Usage: ``python benchmarks/accuracy.py [--events 60] [--cases clean outliers delays]
-[--exact] [--edt-spread C] [--above-stations-km KM] [--nll-bin DIR]``
+[--networks] [--edt-spread C] [--above-stations-km KM] [--nll-bin DIR]``
 """
 
 from __future__ import annotations
@@ -53,8 +54,6 @@ from scipy.stats import chi2
 
 from obspy_hyposvi import __version__
 from obspy_hyposvi.bridge.synthetic import synthetic_catalog
-from obspy_hyposvi.eikonet.layered import layered_model
-from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.locate.engine import SearchConfig
 from obspy_hyposvi.locate.likelihood import LikelihoodConfig
 from obspy_hyposvi.locate.result import LocationResult
@@ -180,14 +179,18 @@ def main(argv=None) -> int:
     parser.add_argument("--above-stations-km", type=float, default=None,
                         help="SearchConfig.above_stations_km: how far above the highest station "
                              "the search box reaches (default: the package's, 0.5)")
-    parser.add_argument("--exact", action="store_true",
-                        help="locate on the exact first arrivals of socal-1d "
-                             "(Locator.from_velocity_model) instead of the bundled networks")
+    parser.add_argument("--networks", action="store_true",
+                        help="locate on the bundled socal-1d networks instead of the exact "
+                             "first arrivals they approximate (the default)")
     parser.add_argument("--nll-bin", default=os.environ.get("NLL_BIN"),
                         help="folder of NonLinLoc's Vel2Grid, Grid2Time and NLLoc (default "
                              "$NLL_BIN): locate each case with it too; skipped when not given")
-    parser.add_argument("--output", type=Path, default=RESULTS / "accuracy.json")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="default benchmarks/results/accuracy.json, or accuracy_networks.json "
+                             "with --networks")
     args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = RESULTS / ("accuracy_networks.json" if args.networks else "accuracy.json")
     settings = {}
     if args.particles or args.epochs:
         base = SVGDConfig()
@@ -199,8 +202,8 @@ def main(argv=None) -> int:
         settings["search"] = SearchConfig(above_stations_km=args.above_stations_km)
     catalog, inventory, truth = synthetic_catalog(args.events, args.stations, seed=args.seed,
                                                   pick_noise_s=PICK_NOISE_S)
-    models = ([layered_model(socal_1d(), ph, device=args.device) for ph in "PS"] if args.exact
-              else [load_model("socal-1d", ph, device=args.device) for ph in "PS"])
+    models = Locator.from_model("socal-1d", device=args.device,
+                                exact_layered=not args.networks).models
     rng = np.random.default_rng(args.seed + 1)
     stations = [s.code for s in inventory[0]]
     delays = {(code, ph): float(rng.uniform(-0.2, 0.2)) for code in stations for ph in "PS"}
@@ -210,8 +213,8 @@ def main(argv=None) -> int:
     out = {"package_version": __version__, "n_events": args.events, "n_stations": args.stations,
            "edt_spread": settings.get("likelihood", LikelihoodConfig()).spread,
            "above_stations_km": settings.get("search", SearchConfig()).above_stations_km,
-           "travel_times": ("exact first arrivals of socal-1d" if args.exact
-                            else "the bundled socal-1d networks"),
+           "travel_times": ("the bundled socal-1d networks" if args.networks
+                            else "exact first arrivals of socal-1d (the default)"),
            "seed": args.seed, "pick_noise_s": PICK_NOISE_S, "nonlinloc": NONLINLOC,
            "targets": TARGETS, "runs": {}}
     todo = [(c, runs[c]) for c in args.cases]

@@ -3,9 +3,12 @@ aftershocks (NonLinLoc's southern-Alaska sample, ``shared/realdata/nll_southern_
 
 Done as a user would do it:
 
-1. train P and S EikoNet models for NonLinLoc's regional 1D model, read straight from its
-   control file (``raw/nlloc_sample.in``: only the ``LAYER`` lines are used), with the
-   package's public training API (``--train``; resumable, progress every 250 steps);
+1. read NonLinLoc's regional 1D model straight from its control file (``raw/nlloc_sample.in``:
+   only the ``LAYER`` lines are used) and locate on its exact first arrivals
+   (:meth:`~obspy_hyposvi.locator.Locator.from_velocity_model`, what ``hyposvi locate
+   --velocity-model`` does: nothing to train); with ``--train``, also train P and S EikoNet
+   networks for it with the package's public training API (resumable, progress every 250
+   steps) and locate on them (the ``networks`` runs);
 2. locate the 7 events of ``obspy/catalog.xml`` against ``obspy/inventory.xml`` with
    :class:`~obspy_hyposvi.locator.Locator`;
 3. compare each new origin with NonLinLoc's (the catalogue's reference origin): epicentral
@@ -30,15 +33,15 @@ itself flags a location whose particles did not reach the posterior (``extra["co
 rejected origin); the summary counts them. The ``defaults`` run uses the package's default
 settings (error model estimated from these 7 events, outliers left out), on every pick;
 ``nll_picks_defaults`` the same defaults on the picks NonLinLoc used (weight > 0), the fair
-comparison of the two methods on the same data; ``station_terms`` adds estimated station
-terms to ``defaults``.
+comparison of the two methods on the same data (the same picks and velocity model as its
+published solutions); ``station_terms`` adds estimated station terms to ``defaults``.
 
 For each event, our own log-likelihood is also evaluated at NonLinLoc's hypocentre (its depth
 clipped to our models' top): if it beats our solution's, the SVGD search missed that point.
 ``--grid-check`` adds, in the ``all_picks`` run, the maximum of our likelihood on a 4 x 4 x 5 km
 grid over the search box.
 
-Five more runs over the same models:
+Six more runs, the first four on the same exact times:
 
 - ``default_svgd``: every pick, the package's default SVGD settings (what a user tries first),
   error model set to NonLinLoc's ``LOCGAU2 0.02 0.05 2.0`` (2 % of the travel time, clipped to
@@ -49,9 +52,10 @@ Five more runs over the same models:
   stations whose 400 km travel-time grid does not cover its whole search grid): separates the
   effect of the pick set from that of the method;
 - ``default_error``: as ``all_picks`` with the package's default error model (10 %, 0.1-2.0 s);
-- ``exact_defaults``: as ``defaults`` on exact first arrivals of the LAYER model
-  (:meth:`~obspy_hyposvi.locator.Locator.from_velocity_model`) instead of the networks: what
-  the networks' errors change.
+- ``networks``, ``networks_nll_picks``: as ``defaults`` and ``nll_picks_defaults`` on the
+  trained networks (``Locator.from_model(..., exact_layered=False)``) instead of the exact
+  times they approximate: what the networks' errors change. Skipped when no networks are
+  trained (``--train``).
 
 With ``--nll-bin DIR`` (NonLinLoc's binaries, built separately) NonLinLoc itself is run again
 with its sample's settings, on its own picks and on every pick (``_nll_rerun.py``), and every
@@ -543,7 +547,8 @@ def print_table(name: str, run: dict) -> None:
 
 # -- NonLinLoc again, on the same picks as ours --------------------------------------------------
 #: Which NonLinLoc rerun each of our runs is compared with: the one on the same pick set.
-SAME_PICKS = {"nll_picks_defaults": "nll_picks", "nll_picks": "nll_picks"}
+SAME_PICKS = {"nll_picks_defaults": "nll_picks", "nll_picks": "nll_picks",
+              "networks_nll_picks": "nll_picks"}
 
 
 def _offset(ours: dict, ref: dict) -> dict:
@@ -675,7 +680,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", nargs="+", default=None,
                         choices=("defaults", "nll_picks_defaults", "station_terms",
                                  "default_svgd", "all_picks",
-                                 "nll_picks", "default_error", "exact_defaults"),
+                                 "nll_picks", "default_error", "networks",
+                                 "networks_nll_picks"),
                         help="runs to do (default: all)")
     parser.add_argument("--nll-bin", default=os.environ.get("NLL_BIN"),
                         help="folder of NonLinLoc's Vel2Grid, Grid2Time and NLLoc (default "
@@ -712,13 +718,16 @@ def main(argv=None) -> int:
         return 0
     missing = [str(checkpoint_path(args.models, ph)) for ph in "PS"
                if not checkpoint_path(args.models, ph).is_file()]
-    if missing:
-        print(f"error: no checkpoints {', '.join(missing)}; train them with --train "
-              f"(about 20 min per phase on one CPU thread)", file=sys.stderr)
+    if missing and args.runs and any(r.startswith("networks") for r in args.runs):
+        print(f"error: no checkpoints {', '.join(missing)} for the networks runs; train them "
+              f"with --train (about 20 min per phase on one CPU thread)", file=sys.stderr)
         return 2
+    if missing:
+        print(f"no checkpoints {', '.join(missing)}: the networks runs are skipped (--train "
+              "trains them, about 20 min per phase on one CPU thread)", flush=True)
 
     load_start = os.getloadavg()
-    models = model_figures(args.models)
+    models = {} if missing else model_figures(args.models)
     for phase, m in models.items():
         v, c = m["validation_training"], m["validation_region"]
         print(f"model {phase}: {m['training']['n_steps']} steps, {m['training']['seconds']:.0f} s;"
@@ -734,7 +743,8 @@ def main(argv=None) -> int:
 
     model_prefix = str(args.models.resolve() / MODEL_NAME)
     nll_picks = subset_catalog(catalog, nll_weighted_picks)
-    # name: (description, error model, SVGD settings, catalogue)
+    # name: (description, error model, SVGD settings, catalogue); the runs named networks*
+    # locate on the trained networks, the others on the exact times (the package's default)
     runs = {
         "defaults": ("every pick, the package's defaults (error model estimated from the "
                      "catalogue, outliers left out)", "auto", SVGDConfig(), catalog),
@@ -750,9 +760,13 @@ def main(argv=None) -> int:
                       NLL_ERROR_MODEL, REGIONAL_SVGD, nll_picks),
         "default_error": ("every pick, the package's default error model, regional SVGD",
                           ErrorModel(), REGIONAL_SVGD, catalog),
-        "exact_defaults": ("every pick, the package's defaults on exact layered travel times "
-                           "of the LAYER model (no networks)", "auto", SVGDConfig(), catalog),
+        "networks": ("every pick, the package's defaults on the trained networks instead of "
+                     "the exact times", "auto", SVGDConfig(), catalog),
+        "networks_nll_picks": ("NonLinLoc's picks (weight > 0), the package's defaults on the "
+                               "trained networks", "auto", SVGDConfig(), nll_picks),
     }
+    if missing:
+        runs = {k: v for k, v in runs.items() if not k.startswith("networks")}
     if args.runs:
         runs = {k: v for k, v in runs.items() if k in args.runs}
     if args.quick:
@@ -773,12 +787,12 @@ def main(argv=None) -> int:
         error_model = "auto" if terms else error_model
         settings = dict(device=args.device, svgd=svgd, estimate_station_terms=terms,
                         likelihood=LikelihoodConfig(error_model=error_model))
-        if name == "exact_defaults":  # the same domain as the networks'
+        if name.startswith("networks"):
+            locator = Locator.from_model(model_prefix, exact_layered=False, **settings)
+        else:  # the same domain as the networks'
             locator = Locator.from_velocity_model(
                 read_velocity_model(CONTROL_FILE, name=MODEL_NAME), max_offset_km=MAX_OFFSET_KM,
                 depth_km=DEPTH_KM, **settings)
-        else:
-            locator = Locator.from_model(model_prefix, **settings)
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:

@@ -64,6 +64,9 @@ __all__ = ["INSTALL_HINT", "locate_distributed", "run_distributed", "worker_devi
 
 #: Prefix of a ``model`` key that names exact layered travel times, not checkpoints.
 _EXACT = "exact:"
+#: Prefix of a ``model`` key whose checkpoints are used as networks even where their velocity
+#: model is layered (``Locator.from_model(..., exact_layered=False)``).
+_NETWORK = "network:"
 
 
 def exact_model_key(velocity, *, max_offset_km: float = DEFAULT_MAX_OFFSET_KM,
@@ -93,6 +96,9 @@ def _locator_for(model: str, device: str, **settings) -> Locator:
                                            max_offset_km=spec["max_offset_km"],
                                            depth_km=tuple(spec["depth_km"]), device=device,
                                            **settings)
+    if model.startswith(_NETWORK):
+        return Locator.from_model(model[len(_NETWORK):], device=device, exact_layered=False,
+                                  **settings)
     return Locator.from_model(model, device=device, **settings)
 
 
@@ -293,6 +299,8 @@ def _model_key(model: str | Path) -> str:
     elsewhere find the same file; an :func:`exact_model_key` as it is."""
     if str(model).startswith(_EXACT):
         return str(model)
+    if str(model).startswith(_NETWORK):
+        return _NETWORK + _model_key(str(model)[len(_NETWORK):])
     p_source, _ = model_sources(model)
     if p_source.endswith("-P.pt"):  # checkpoint files, a bare file name included
         return str(Path(p_source).resolve())
@@ -337,7 +345,7 @@ def _client_for(client: Any, distributed) -> Iterator[Any]:
 
 def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path = "socal-1d",
                     client: Any = None, chunk_size: int | None = None, device: str = "cpu",
-                    progress: Callable[[int], None] | None = None,
+                    progress: Callable[[int], None] | None = None, exact_layered: bool = True,
                     **settings: Any) -> LocateReport:
     """Locate every event of ``catalog`` over a Dask cluster; see :meth:`Locator.run`.
 
@@ -365,6 +373,9 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
         :func:`_worker_index`); an explicit ``"cuda:1"`` puts every worker on that GPU.
     progress
         Called with the number of events finished so far, as chunks come back.
+    exact_layered
+        As for :meth:`Locator.from_model`: networks of a layered 1D velocity model give way
+        to its exact first arrivals (default); False locates on the networks.
     **settings
         ``svgd``, ``likelihood``, ``summary``, ``search`` and ``picks``, as for
         :class:`Locator`.
@@ -395,6 +406,8 @@ def run_distributed(catalog: Catalog, inventory: Inventory, *, model: str | Path
     >>> print("\\n".join(report.summary_lines()))  # doctest: +SKIP
     """
     distributed = _import_distributed()
+    if not exact_layered and not str(model).startswith(_EXACT):
+        model = _NETWORK + str(model)
     # on the client: the models' domain gives the search boxes, their metadata the provenance
     locator = _locator_for(str(model), device, **settings)
     chunk_size = _check_chunk_size(chunk_size, locator.search)

@@ -29,6 +29,7 @@ from .bridge.picks import (
 from .eikonet.layered import (
     DEFAULT_DEPTH_KM,
     DEFAULT_MAX_OFFSET_KM,
+    exact_counterpart,
     layered_model,
     velocity_model_1d,
 )
@@ -75,6 +76,9 @@ class LocateReport:
         observations and result, None where none of its stations could be placed. Each event
         has its own frame, so that one event never moves another's (see
         :func:`~obspy_hyposvi.bridge.picks.event_projections`).
+    travel_times
+        The P and S travel-time models located on, by name (``"socal-1d (P, exact)"``: exact
+        first arrivals of a layered model; a checkpoint's name: its network).
     skipped_picks
         Every pick left out of the observations (:class:`~obspy_hyposvi.bridge.picks.Skipped`,
         each naming its event), over all events, those not located included; in located
@@ -91,6 +95,7 @@ class LocateReport:
     n_passes: int = 0
     station_term_counts: dict = field(default_factory=dict)
     projections: list = field(default_factory=list)
+    travel_times: tuple[str, ...] = ()
 
     @property
     def n_located(self) -> int:
@@ -123,6 +128,8 @@ class LocateReport:
         """
         lines = [f"{len(self.results)} events: {self.n_located} located, "
                  f"{self.n_failed} not located"]
+        if self.travel_times:
+            lines.append("  travel times: " + ", ".join(self.travel_times))
         if self.error_models:
             lines.append(f"  error model ({self.n_passes} passes): "
                          + "; ".join(e.describe() for e in self.error_models))
@@ -244,16 +251,32 @@ class Locator:
 
     @classmethod
     def from_model(cls, name_or_path: str = "socal-1d", *, device: str = "cpu",
-                   **settings) -> "Locator":
+                   exact_layered: bool = True, **settings) -> "Locator":
         """Build a locator from a bundled/user model name (or a path prefix ``.../NAME``).
 
         ``name_or_path`` is resolved as ``NAME-P.pt`` and ``NAME-S.pt`` (see
         :func:`~obspy_hyposvi.eikonet.pairing.model_sources`); ``settings`` (``force``
         included) are passed on to :class:`Locator`.
+
+        Networks of a layered 1D velocity model (the bundled socal-1d included) only
+        approximate that model's first arrivals, which have a closed form: by default
+        (``exact_layered=True``) the locator uses those exact times over the networks' domain
+        (:func:`~obspy_hyposvi.eikonet.layered.exact_counterpart`), and the networks where
+        ``exact_layered=False``. 3D networks and velocity gradients are always used as they are.
+
+        Examples
+        --------
+        >>> Locator.from_model("socal-1d").p_model.name
+        'socal-1d (P, exact)'
+        >>> Locator.from_model("socal-1d", exact_layered=False).p_model.name
+        'socal-1d (P)'
         """
         p_source, s_source = model_sources(name_or_path)  # a bare file name works too
         p_model = load_model(p_source, "P", device=device)
         s_model = load_model(s_source, "S", device=device)
+        if exact_layered:
+            p_model = exact_counterpart(p_model) or p_model
+            s_model = exact_counterpart(s_model) or s_model
         return cls(p_model, s_model, device=device, **settings)
 
     @classmethod
@@ -422,7 +445,8 @@ class Locator:
                             skipped_picks=[s for per_event in prepared.skipped_per_event
                                            for s in per_event],
                             error_models=run.error_models, station_terms=run.station_terms,
-                            n_passes=run.n_passes, station_term_counts=run.station_term_counts)
+                            n_passes=run.n_passes, station_term_counts=run.station_term_counts,
+                            travel_times=(self.p_model.name, self.s_model.name))
 
     def locate(self, catalog: Catalog, inventory: Inventory, *,
                progress: Callable[[int], None] | None = None) -> Catalog:

@@ -447,3 +447,26 @@ def test_velocity_model_option_errors_name_the_file_or_the_conflict(capsys, tmp_
     assert main(base + ["--velocity-model", str(crh)]) == 1
     assert str(crh) in capsys.readouterr().err
     assert main(base + ["--vp-vs-ratio", "1.73"]) == 2
+
+
+def test_networks_option_reaches_the_locator_and_is_checked(capsys, monkeypatch, tmp_path):
+    from obspy_hyposvi.errors import InputError
+    from obspy_hyposvi.locator import Locator
+
+    base = ["locate", str(EXAMPLES / "picks.xml"), "-i", str(EXAMPLES / "stations.xml"),
+            "-o", str(tmp_path / "out.xml")]
+    layers = tmp_path / "model.in"
+    layers.write_text("LAYER 0.0 5.5 0 3.2 0 2.7 0\nLAYER 10.0 6.3 0 3.6 0 2.8 0\n")
+    assert main(base + ["--networks", "--velocity-model", str(layers)]) == 2
+    assert "--networks" in capsys.readouterr().err
+    seen = []
+
+    def from_model(cls, name, **kwargs):
+        seen.append(kwargs["exact_layered"])
+        raise InputError("stopped here by the test")
+
+    monkeypatch.setattr(Locator, "from_model", classmethod(from_model))
+    assert main(base + ["--networks"]) == 1
+    assert main(base) == 1
+    assert main(["demo", "-o", str(tmp_path / "demo"), "--networks"]) == 1
+    assert seen == [False, True, False]

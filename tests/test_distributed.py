@@ -326,3 +326,14 @@ def test_importing_the_package_does_not_import_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_network_key_keeps_the_networks_of_a_layered_model():
+    """Workers build their locator from the model key: the networks travel as a prefixed key,
+    and a plain name gives the exact times of its layered model (as Locator.from_model)."""
+    from obspy_hyposvi.distributed import _locator_for, _model_key
+
+    key = _model_key("network:socal-1d")
+    assert key.startswith("network:")
+    assert _locator_for(key, "cpu").p_model.name == "socal-1d (P)"
+    assert _locator_for(_model_key("socal-1d"), "cpu").p_model.name == "socal-1d (P, exact)"

@@ -28,6 +28,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="output folder (default ./hyposvi-demo)")
     parser.add_argument("--model", "-m", default="socal-1d", metavar="NAME",
                         help="travel-time model (default: the bundled socal-1d)")
+    parser.add_argument("--networks", action="store_true",
+                        help="locate on the networks of --model even where its velocity model is "
+                             "layered 1D (default: that model's exact first arrivals, which the "
+                             "networks only approximate)")
     add_location_options(parser)
     parser.set_defaults(run=run)
     return parser
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = read_catalog(folder / "picks.xml")
     inventory = read_inventory(folder / "stations.xml")
     truth = read_truth(folder / "truth.csv")
-    locator = Locator.from_model(args.model, **settings)
+    locator = Locator.from_model(args.model, exact_layered=not args.networks, **settings)
     with event_progress(len(catalog), "locating") as progress:
         report = locator.run(catalog, inventory, progress=progress)
     make_output_folder(args.output, parents=True, option="-o")

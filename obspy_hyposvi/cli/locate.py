@@ -81,6 +81,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "(with Dask too); "
                              "its domain: --max-offset-km (default 400 km) and -3..60 km "
                              "depth, widened to hold --depth-km")
+    parser.add_argument("--networks", action="store_true",
+                        help="locate on the networks of --model even where its velocity model is "
+                             "layered 1D (default: that model's exact first arrivals, which the "
+                             "networks only approximate)")
     parser.add_argument("--max-offset-km", type=float, default=None, metavar="KM",
                         help="largest source-station offset of --velocity-model (default 400)")
     parser.add_argument("--vp-vs-ratio", type=float, default=None, metavar="R",
@@ -202,6 +206,9 @@ def run(args: argparse.Namespace) -> int:
     use_dask = args.workers is not None or args.scheduler is not None
     if args.vp_vs_ratio is not None and args.velocity_model is None:
         raise UsageError("--vp-vs-ratio reads a P-only --velocity-model: give that too")
+    if args.networks and args.velocity_model is not None:
+        raise UsageError("--networks uses the trained networks of --model; --velocity-model "
+                         "has none (its times are exact)")
     if args.max_offset_km is not None and args.velocity_model is None:
         raise UsageError("--max-offset-km sets the domain of --velocity-model: give that too "
                          "(a trained model's domain is its own)")
@@ -234,12 +241,14 @@ def run(args: argparse.Namespace) -> int:
         model = args.model if velocity is None else exact_model_key(velocity, **domain)
         with dask_client(args) as client, event_progress(len(catalog), "locating") as progress:
             report = run_distributed(catalog, inventory, model=model, client=client,
-                                     chunk_size=args.chunk_size, progress=progress, **settings)
+                                     chunk_size=args.chunk_size, progress=progress,
+                                     exact_layered=not args.networks, **settings)
     else:
         if velocity is not None:
             locator = Locator.from_velocity_model(velocity, **domain, **settings)
         else:
-            locator = Locator.from_model(args.model, **settings)
+            locator = Locator.from_model(args.model, exact_layered=not args.networks,
+                                         **settings)
         with event_progress(len(catalog), "locating") as progress:
             report = locator.run(catalog, inventory, progress=progress)
     write_catalog(report.catalog, args.output, format=args.format, validate=args.validate,

@@ -61,6 +61,8 @@ def test_summary_without_skipped_picks(locator, event_with_picks, inventory):
     # a run this short may leave the particles scattered (flagged) and take picks for
     # outliers, but no pick is skipped
     assert not any("left out of located events" in line for line in lines)
+    # the bundled socal-1d is layered: its exact first arrivals, named
+    assert lines[1] == "  travel times: socal-1d (P, exact), socal-1d (S, exact)"
     # one event of few picks: the prior error model, saying so
-    assert lines[1].startswith("  error model (3 passes): P: max(0.100 s, 10.0 % of T)")
-    assert "too few to estimate" in lines[1]
+    assert lines[2].startswith("  error model (3 passes): P: max(0.100 s, 10.0 % of T)")
+    assert "too few to estimate" in lines[2]

@@ -7,11 +7,12 @@ import pytest
 import torch
 
 from obspy_hyposvi import Locator
-from obspy_hyposvi.eikonet.layered import EXACT_KIND, layered_model
+from obspy_hyposvi.eikonet.layered import EXACT_KIND, exact_counterpart, layered_model
 from obspy_hyposvi.eikonet.model import load_model
 from obspy_hyposvi.eikonet.pairing import check_model_pair
 from obspy_hyposvi.eikonet.table import TableExtent, TravelTimeTable
 from obspy_hyposvi.errors import CheckpointError, InputError, OutsideModelDomainError
+from obspy_hyposvi.reference.layered_exact import layered_travel_time
 from obspy_hyposvi.velocity import Layered1D, Nodes1D, socal_1d
 
 #: |grad_source T| = 1 / v(source) (the eikonal equation) to this relative error: the central
@@ -132,3 +133,39 @@ def test_a_3d_model_file_is_refused_with_a_reason(tmp_path):
     basin_demo_model().save_npz(path)
     with pytest.raises(InputError, match="1D velocity model"):
         Locator.from_velocity_model(path)
+
+
+def test_checkpoints_of_a_layered_model_locate_on_its_exact_times():
+    """The bundled socal-1d networks approximate a layered model: by default a locator built
+    from them uses that model's exact first arrivals over their domain; the networks on
+    request. Checked against the reference solver, point by point."""
+    exact = Locator.from_model("socal-1d")
+    networks = Locator.from_model("socal-1d", exact_layered=False)
+    rng = np.random.default_rng(5)
+    for phase, model, net in zip("PS", exact.models, networks.models):
+        assert model.metadata["kind"] == EXACT_KIND and net.metadata.get("kind") != EXACT_KIND
+        assert model.name == f"socal-1d ({phase}, exact)" and net.name == f"socal-1d ({phase})"
+        assert model.domain == net.domain
+        assert (model.metadata["velocity_model"]["sha256"]
+                == net.metadata["velocity_model"]["sha256"])
+        sources, receivers = _points(rng, 40)
+        offsets = np.hypot(*(receivers[:, :2] - sources[:, :2]).T)
+        expected = [layered_travel_time(socal_1d(), phase, np.array([o]), float(zs),
+                                        np.array([zr]))[0]
+                    for o, zs, zr in zip(offsets, sources[:, 2], receivers[:, 2])]
+        np.testing.assert_allclose(model.travel_time(sources, receivers), expected,
+                                   rtol=0, atol=1e-9)
+        # the networks differ (else the default would change nothing)
+        assert np.abs(net.travel_time(sources, receivers) - expected).max() > 1e-3
+    assert exact_counterpart(exact.p_model) is None  # exact already
+
+
+@pytest.mark.parametrize("metadata", [
+    {"geometry": "3d", "velocity_model": {"kind": "grid_3d"}},
+    {"geometry": "1d", "velocity_model": {"kind": "nodes_1d"}},
+    {"geometry": "1d"},
+])
+def test_no_exact_counterpart_for_3d_networks_or_gradients(metadata):
+    from types import SimpleNamespace
+
+    assert exact_counterpart(SimpleNamespace(metadata=metadata)) is None
