@@ -221,6 +221,42 @@ def test_a_cloud_stranded_on_a_depth_plateau_restarts_at_the_better_depth():
     assert abs(float(moved[0, :, 2].mean()) - 8.0) < 0.3  # the scan's 0.66 km step, refined
 
 
+def test_a_cloud_mostly_left_on_the_wall_is_gathered_around_its_best_particle():
+    """As synthetic events 1-3 km deep did: a tenth of the particles sample the basin, the
+    rest sit on the top wall 40 log-units lower (the depth scan below the best particle gains
+    nothing). The cloud restarts around the best particle and then samples the basin (mean
+    and spread of the 0.3 km Gaussian); a cloud that gathered is left alone."""
+    from obspy_hyposvi.locate.engine import _rescue_ungathered
+    from obspy_hyposvi.locate.posterior import PLACED_LOG_PROB
+
+    mode = torch.tensor([1.0, 2.0, 8.0], dtype=torch.float64)
+
+    def log_prob(x, fraction_done=1.0):
+        gauss = -0.5 * (((x - mode) / 0.3) ** 2).sum(-1)
+        return torch.maximum(gauss, torch.full_like(gauss, -40.0))
+
+    gen = torch.Generator().manual_seed(2)
+    in_basin = mode + 0.3 * torch.randn(60, 3, generator=gen, dtype=torch.float64)
+    split = in_basin.clone()
+    split[6:] = torch.tensor([4.0, 0.0, -2.5]) + 0.2 * torch.randn(54, 3, generator=gen,
+                                                                   dtype=torch.float64)
+    split[6:, 2] = -2.5  # clamped on the wall
+    particles = torch.stack([split, in_basin])
+    lower = torch.tensor([-20.0, -20.0, -2.5], dtype=torch.float64)[None, None, :]
+    upper = torch.tensor([20.0, 20.0, 60.0], dtype=torch.float64)[None, None, :]
+    moved, rescued = _rescue_ungathered(log_prob, lambda idx: log_prob, particles, lower, upper,
+                                        SVGDConfig(n_particles=60, n_epochs=150), ["a", "b"],
+                                        0.5)
+    assert rescued.tolist() == [True, False]
+    assert torch.equal(moved[1], particles[1])  # left alone
+    lp = log_prob(moved[0])
+    assert float((lp >= lp.max() - PLACED_LOG_PROB).double().mean()) == 1.0
+    assert float((moved[0].mean(0) - mode).abs().max()) < 0.1
+    # the spread of the target (SVGD with 60 particles: within 20 %)
+    assert torch.allclose(moved[0].std(0), torch.full((3,), 0.3, dtype=torch.float64),
+                          rtol=0.2)
+
+
 def test_a_cloud_on_the_top_wall_beside_the_epicentre_is_found_by_the_wider_scan():
     """Particles clamped on the box's top wall 2.7 km east of the mode: the vertical below
     them only sees the floor of the log-posterior (no gain), the square scan around them finds
