@@ -275,6 +275,8 @@ class Locator:
         p_model = load_model(p_source, "P", device=device)
         s_model = load_model(s_source, "S", device=device)
         if exact_layered:
+            if not settings.get("force", False):  # a mixed pair is refused as trained
+                check_model_pair(p_model, s_model)
             p_model = exact_counterpart(p_model) or p_model
             s_model = exact_counterpart(s_model) or s_model
         return cls(p_model, s_model, device=device, **settings)

@@ -517,9 +517,14 @@ def test_p_and_s_of_different_velocity_models_refused(tmp_path, tiny_model_path)
     prefix = _other_velocity_s_model(tiny_model_path, tmp_path)
     with pytest.raises(CheckpointError, match="different velocity models.*force"):
         Locator.from_model(str(prefix))
-    with pytest.warns(HypoSVIWarning, match="forced"):
+    with pytest.warns(HypoSVIWarning) as caught:
         locator = Locator.from_model(str(prefix), force=True)
+    messages = [str(w.message) for w in caught]
+    assert any("forced" in m for m in messages)
+    # the S model's velocity model (its sha256 made up) does not rebuild: its network is kept
+    assert any("mixed-S.pt: its velocity model does not rebuild" in m for m in messages)
     assert locator.s_model.metadata["velocity_model"]["name"] == "other"
+    assert locator.p_model.name == "tiny-homogeneous (P, exact)"
     # same pair, same model: no complaint
     p, s = (load_model(f"{tiny_model_path}-{ph}.pt", ph) for ph in "PS")
     check_model_pair(p, s)

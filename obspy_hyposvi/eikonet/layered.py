@@ -20,11 +20,12 @@ layers (:meth:`~obspy_hyposvi.velocity.Nodes1D.to_layered`). 3D models still nee
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import torch
 
-from ..errors import InputError
+from ..errors import HypoSVIWarning, InputError, VelocityModelError
 from ..velocity import Layered1D, VelocityModel1D
 from .model import TravelTimeModel
 
@@ -198,6 +199,9 @@ def exact_counterpart(model: TravelTimeModel) -> TravelTimeModel | None:
     pulls the depth up by as much as 2.5 of its standard deviations, which no error model
     estimated from the residuals can see (the location absorbs it).
 
+    A checkpoint whose velocity model does not rebuild (its values do not give its stated
+    sha256) keeps its network, with a :class:`~obspy_hyposvi.errors.HypoSVIWarning`.
+
     Examples
     --------
     >>> from obspy_hyposvi.eikonet.model import load_model
@@ -211,6 +215,12 @@ def exact_counterpart(model: TravelTimeModel) -> TravelTimeModel | None:
     if (meta.get("geometry") != "1d" or meta.get("kind") == EXACT_KIND
             or spec.get("kind") != "layered_1d"):
         return None
-    return layered_model(model_from_dict(spec), model.phase,
+    try:
+        velocity = model_from_dict(spec)
+    except (VelocityModelError, KeyError, TypeError, ValueError) as exc:
+        warnings.warn(f"{model.name}: its velocity model does not rebuild ({exc}); located on "
+                      "the network, not on exact first arrivals", HypoSVIWarning, stacklevel=3)
+        return None
+    return layered_model(velocity, model.phase,
                          max_offset_km=model.max_offset_km, depth_km=model.depth_range_km,
                          device=model.device, on_outside=model.on_outside)
