@@ -30,8 +30,7 @@ without station terms, which NonLinLoc does not estimate here).
 ``--edt-spread C`` sets the EDT spread (:class:`~obspy_hyposvi.locate.likelihood.LikelihoodConfig`;
 ``benchmarks/results/accuracy_spread4.json`` and ``accuracy_exact_spread4.json`` are runs with
 4). ``--networks`` locates on the bundled socal-1d networks instead (``exact_layered=False``):
-what the networks' errors cost (``accuracy_networks.json``; runs before the default changed
-wrote those figures to ``accuracy.json`` and the exact ones to ``accuracy_exact.json``).
+what the networks' errors cost (``accuracy_networks.json``).
 
 ``--above-stations-km KM`` sets how far above the highest station the search box reaches
 (:class:`~obspy_hyposvi.locate.engine.SearchConfig`).

@@ -5,7 +5,8 @@ located catalogue (picks read, three SVGD passes with the error model estimated 
 catalogue, outliers, origins written into the events) for synthetic ~30-pick events
 (:func:`~obspy_hyposvi.bridge.synthetic.synthetic_catalog`: 17 stations, P at each, S at
 ~80 % of them; exact layered arrivals, 0.05 s noise), with the package's default settings
-and the bundled socal-1d models. The catalogue is built before the clock starts, in worker
+and model (``Locator.from_model("socal-1d")``: the exact first arrivals of socal-1d;
+``--networks``: the bundled networks). The catalogue is built before the clock starts, in worker
 processes (``event_seed`` chunks sharing one inventory), since building ObsPy objects for
 10 000 events takes minutes on one core.
 
@@ -122,6 +123,9 @@ def main(argv=None) -> int:
                         help="processes building the catalogue")
     parser.add_argument("--budget-s", type=float, default=None,
                         help="skip a size whose predicted time (linear) would overrun this")
+    parser.add_argument("--networks", action="store_true",
+                        help="locate on the bundled networks instead of the exact first "
+                             "arrivals they approximate (the default)")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.threads:
@@ -129,19 +133,21 @@ def main(argv=None) -> int:
     device = torch.device(args.device)
     start = time.perf_counter()
     out = args.output or (Path(os.environ["OUT"]) / "catalogue_speed.json" if "OUT" in os.environ
-                          else RESULTS / f"catalogue_speed_{device.type}.json")
+                          else RESULTS / f"catalogue_speed_{device.type}"
+                          f"{'_networks' if args.networks else ''}.json")
     payload = {"package_version": __version__, "device": str(device),
                "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                                else "cpu"),
                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "torch": torch.__version__, "threads": torch.get_num_threads(),
-               "stations": STATIONS, "seed": SEED, "settings": "package defaults", "rows": []}
+               "stations": STATIONS, "seed": SEED, "settings": "package defaults",
+               "travel_times": "networks" if args.networks else "exact", "rows": []}
     # every catalogue first, in forked workers, before torch starts any thread of its own
     catalogues = {}
     for n in sorted(set(args.events)):
         t0 = time.perf_counter()
         catalogues[n] = (*build_catalogue(n, args.workers), time.perf_counter() - t0)
-    locator = Locator.from_model("socal-1d", device=args.device)
+    locator = Locator.from_model("socal-1d", device=args.device, exact_layered=not args.networks)
     warm, warm_inventory, _ = build_catalogue(16, 1)
     locator.run(warm, warm_inventory)  # warm-up: tables, allocator, lazy imports
     per_event = None
