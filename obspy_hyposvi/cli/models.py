@@ -102,5 +102,7 @@ def run(args: argparse.Namespace) -> int:
     print("|dT| against the exact layered solution, receivers at station depths; over: the "
           "offsets and source depths\nthe figures hold over (domain: all of the model's); worst "
           "band: of offset or of source depth (--json lists them)")
+    print("hyposvi locate uses a layered velocity model's exact first arrivals instead of its "
+          "networks (these errors\nare the networks', which --networks locates on)")
     print(f"(bundled: {bundled_model_dir()}; user: {user_model_dir()})")
     return 0
