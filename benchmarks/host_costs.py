@@ -5,8 +5,9 @@ each event (reading its picks, summarising its posterior after every pass, flagg
 fitting the error model, writing its origin as ObsPy objects) then sets how many events a
 minute are possible (issue 11: 10 000 events in 60 s). This script measures those steps on the
 CPU it runs on: :meth:`~obspy_hyposvi.locator.Locator.run`'s three steps on synthetic ~30-pick
-events (:func:`~obspy_hyposvi.bridge.synthetic.synthetic_catalog`, 17 stations, bundled
-socal-1d models) with two-epoch SVGD runs, so that the epochs cost next to nothing, and the
+events (:func:`~obspy_hyposvi.bridge.synthetic.synthetic_catalog`, 17 stations, the default
+socal-1d model: its exact first arrivals; ``--networks``: the bundled networks) with two-epoch
+SVGD runs, so that the epochs cost next to nothing, and the
 summary functions timed by wrapping them. The error model's fits, capped at
 ``catalogue.MAX_RESIDUALS`` residuals per phase, cost the same for any larger catalogue: once
 both phases reach the cap they are counted once per catalogue, not per event. The locations
@@ -14,7 +15,7 @@ are meaningless; the costs per event are those of a real run (the same functions
 shapes; four passes, where a converged run takes three or four).
 
 Prints a table (ms per event, and seconds per 10 000 events) and writes JSON
-(``benchmarks/results/host_costs.json``, or ``$OUT/host_costs.json`` when ``OUT`` is set).
+(``benchmarks/results/host_costs[_networks].json``, or in ``$OUT`` when ``OUT`` is set).
 
 Usage::
 
@@ -71,6 +72,9 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu",
                         help="where the (two-epoch) SVGD runs; the host steps run on the CPU")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--networks", action="store_true",
+                        help="the bundled networks instead of the exact first arrivals they "
+                             "approximate (the default)")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -79,7 +83,8 @@ def main(argv=None) -> int:
     n = len(catalog)
     picks = sum(len(e.picks) for e in catalog) / n
     locator = Locator.from_model("socal-1d", device=args.device, svgd=SVGDConfig(n_epochs=2),
-                                 estimation=EstimationConfig(prior_epochs=2))
+                                 estimation=EstimationConfig(prior_epochs=2),
+                                 exact_layered=not args.networks)
     warm, _, _ = synthetic_catalog(4, 17, seed=args.seed + 1, pick_noise_s=0.05)
     locator.run(warm, inventory)  # tables built, libraries loaded
     spent: dict = {}
@@ -114,6 +119,7 @@ def main(argv=None) -> int:
     out = {"package_version": __version__, "date": datetime.date.today().isoformat(),
            "torch": str(torch.__version__), "processor": platform.processor(),
            "cpu_count": os.cpu_count(), "threads": args.threads, "device": args.device,
+           "travel_times": "networks" if args.networks else "exact",
            "load_average_1min": load,
            "n_events": n, "picks_per_event": picks, "n_passes": run.n_passes,
            "svgd_passes_s": t2 - t1,
@@ -123,7 +129,8 @@ def main(argv=None) -> int:
            "error_model_residuals": [e.n_residuals for e in run.error_models],
            "host_s_per_10000_events": host_10k}
     default = (Path(os.environ["OUT"]) if os.environ.get("OUT")
-               else ROOT / "benchmarks" / "results") / "host_costs.json"
+               else ROOT / "benchmarks" / "results") / (
+        "host_costs_networks.json" if args.networks else "host_costs.json")
     write_results(args.output or default, out)
     return 0
 
